@@ -1,0 +1,22 @@
+"""ctxemb: per-layer contextual word embeddings from BERT- and GPT-style models."""
+
+from __future__ import annotations
+
+from .extractor import Extractor
+from .layers import parse_layers, resolve_layers
+from .mixing import ScalarMix, mix
+from .outputs import Embedding
+from .words import split_words
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Embedding",
+    "Extractor",
+    "ScalarMix",
+    "__version__",
+    "mix",
+    "parse_layers",
+    "resolve_layers",
+    "split_words",
+]

@@ -1,0 +1,72 @@
+"""Pieces <-> words <-> character spans, from the tokenizer's offsets and ``word_ids`` only.
+
+A word's pieces are stored as CSR-style index arrays: the pieces of word ``w`` are
+``pieces[ptr[w]:ptr[w + 1]]`` (positions in the token sequence, ascending). A piece that overlaps several words
+(a tokenizer that merges across a word boundary, such as BERT joining ``a\\u200bb`` into one piece) belongs to
+each of them; a piece that overlaps no word (a lone space marker) belongs to none; a word with no piece has an
+empty range and is reported by the caller.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+
+def words_from_offsets(
+    offsets: np.ndarray, special: np.ndarray, word_spans: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Map pieces to words by character overlap.
+
+    Args:
+        offsets: ``(tokens, 2)`` character span of every piece.
+        special: ``(tokens,)`` True for special tokens, which never belong to a word.
+        word_spans: ``(words, 2)`` character spans of the words, in text order, not overlapping.
+
+    Returns:
+        ``(ptr, pieces)``: ``ptr`` of shape ``(words + 1,)`` and ``pieces`` the piece indices, grouped by word.
+    """
+    n_words = len(word_spans)
+    starts, ends = offsets[:, 0], offsets[:, 1]
+    content = np.flatnonzero(~special & (ends > starts))
+    if n_words == 0 or content.size == 0:
+        return np.zeros(n_words + 1, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    first = np.searchsorted(word_spans[:, 1], starts[content], side="right")
+    last = np.searchsorted(word_spans[:, 0], ends[content], side="left") - 1
+    count = np.maximum(last - first + 1, 0)
+    piece = np.repeat(content, count)
+    word = np.repeat(first, count) + (np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count))
+    return _group(word, piece, n_words)
+
+
+def words_from_word_ids(word_ids: Sequence[int | None], n_words: int) -> tuple[np.ndarray, np.ndarray]:
+    """Map pieces to words from a tokenizer's ``word_ids()`` (``None`` for special tokens).
+
+    Returns:
+        ``(ptr, pieces)`` as in :func:`words_from_offsets`.
+    """
+    ids = np.array([-1 if w is None else w for w in word_ids], dtype=np.int64)
+    piece = np.flatnonzero(ids >= 0)
+    return _group(ids[piece], piece, n_words)
+
+
+def _group(word: np.ndarray, piece: np.ndarray, n_words: int) -> tuple[np.ndarray, np.ndarray]:
+    order = np.lexsort((piece, word))
+    ptr = np.zeros(n_words + 1, dtype=np.int64)
+    np.cumsum(np.bincount(word, minlength=n_words), out=ptr[1:])
+    return ptr, piece[order].astype(np.int64)
+
+
+def pieces_in_span(offsets: np.ndarray, special: np.ndarray, start: int, end: int) -> tuple[np.ndarray, np.ndarray]:
+    """Find the pieces inside a character span and those it cuts through.
+
+    Returns:
+        ``(inside, cut)``: indices of the pieces that lie within ``[start, end)`` and of those that straddle
+        one of its ends.
+    """
+    starts, ends = offsets[:, 0], offsets[:, 1]
+    content = ~special & (ends > starts)
+    inside = content & (starts >= start) & (ends <= end)
+    cut = content & (starts < end) & (ends > start) & ~inside
+    return np.flatnonzero(inside), np.flatnonzero(cut)

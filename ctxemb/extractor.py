@@ -1,0 +1,348 @@
+"""The Extractor: load a model once, run it on length-sorted batches, keep the requested layers."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from .alignment import pieces_in_span
+from .batching import best_window, plan_batches, window_starts
+from .capture import run_layers
+from .encoding import Encoded, TextInput, check_texts, encode
+from .families import Family, family_for, pad_id
+from .layers import LayerSelection, resolve_layers
+from .loading import load
+from .outputs import Embedding
+from .pooling import WORD_POOLS, WordPool, check_pool, pool_words
+from .words import Split
+
+logger = logging.getLogger(__name__)
+
+Target = tuple[str, tuple[int, int]]
+
+
+class Extractor:
+    """Per-layer token, word and sentence vectors from a Hugging Face model.
+
+    The constructor only stores its arguments; use :meth:`from_pretrained` to load a checkpoint.
+
+    Args:
+        model: a transformers base model (``AutoModel``) in eval mode.
+        tokenizer: its tokenizer (a fast, offset-returning one).
+        layers: the default layer selection (``int | Sequence[int] | slice | "all"``); 0 is the embedding output.
+        max_length: the window in pieces, specials included; defaults to the model's position limit.
+        stride: largest step between the starts of two windows of a long text, in pieces; defaults to half
+            the window, so every piece has at least a quarter window of context on each side where it exists.
+        max_tokens: budget of padded pieces per batch.
+        max_batch: most sequences per batch.
+        split: how raw texts are split into words: ``"punct"`` (whitespace and punctuation) or ``"whitespace"``.
+        name: the model's name, for provenance.
+    """
+
+    def __init__(
+        self,
+        model: Any,
+        tokenizer: Any,
+        layers: LayerSelection = "all",
+        *,
+        max_length: int | None = None,
+        stride: int | None = None,
+        max_tokens: int = 4096,
+        max_batch: int = 32,
+        split: Split = "punct",
+        name: str | None = None,
+    ) -> None:
+        self.model = model
+        self.tokenizer = tokenizer
+        self.layers = layers
+        self.max_length = max_length
+        self.stride = stride
+        self.max_tokens = max_tokens
+        self.max_batch = max_batch
+        self.split = split
+        self.name = name
+
+    @classmethod
+    def from_pretrained(
+        cls,
+        name_or_path: str | os.PathLike[str],
+        layers: LayerSelection = "all",
+        device: str | torch.device = "auto",
+        dtype: str | torch.dtype | None = None,
+        *,
+        trust_remote_code: bool = False,
+        **kwargs: Any,
+    ) -> Extractor:
+        """Load a checkpoint: a local directory, a hub id, or the alias ``"minilm"`` (bundled, offline).
+
+        Args:
+            name_or_path: where the model is.
+            layers: the default layer selection.
+            device: ``"auto"`` (CUDA, MPS, then CPU) or any torch device.
+            dtype: ``None`` for the checkpoint's own, or ``"float32" | "bf16" | "fp16"``; vectors come back as
+                float32 either way.
+            trust_remote_code: run code shipped with the checkpoint; off unless you ask.
+            **kwargs: constructor arguments (``max_length``, ``stride``, ``max_tokens``, ``max_batch``,
+                ``split``); anything else goes to ``from_pretrained`` of transformers (``revision=...``).
+        """
+        own = {k: kwargs.pop(k) for k in ("max_length", "stride", "max_tokens", "max_batch", "split") if k in kwargs}
+        model, tokenizer = load(name_or_path, device, dtype, trust_remote_code, **kwargs)
+        return cls(model, tokenizer, layers, name=os.fspath(name_or_path), **own)
+
+    @property
+    def family(self) -> Family:
+        """The model's entry in the table of family facts."""
+        return family_for(self.model.config)
+
+    @property
+    def num_layers(self) -> int:
+        """``L``: the number of blocks; hidden states are numbered ``0..L``."""
+        return int(self.model.config.num_hidden_layers)
+
+    @property
+    def window(self) -> int | None:
+        """The longest sequence (specials included) the model is run on; longer texts are windowed."""
+        if self.max_length is not None:
+            return self.max_length
+        limits = [
+            self.family.max_positions(self.model.config),
+            getattr(self.tokenizer, "model_max_length", None),
+        ]
+        limits = [int(x) for x in limits if x is not None and x < 1_000_000]
+        return min(limits) if limits else None
+
+    def embed(
+        self, texts: Sequence[TextInput], *, layers: LayerSelection | None = None, progress: bool = False
+    ) -> list[Embedding]:
+        """Embed texts: one :class:`Embedding` per text, in input order.
+
+        Args:
+            texts: raw strings, or pre-split words (lists of strings), or a mix. An empty or whitespace-only
+                text gives a result with no words (its specials are still embedded).
+            layers: overrides the extractor's layer selection for this call.
+            progress: show a progress bar over pieces.
+        """
+        items = check_texts(texts)
+        kept = resolve_layers(self.layers if layers is None else layers, self.num_layers)
+        encoded = encode(self.tokenizer, items, self.split)
+        hidden = self._run(encoded, kept, progress)
+        results = [self._result(e, h, kept) for e, h in zip(encoded, hidden)]
+        _report_empty_words(results)
+        return results
+
+    def embed_spans(
+        self,
+        targets: Sequence[Target],
+        pool: WordPool = "mean",
+        *,
+        layers: LayerSelection | None = None,
+        progress: bool = False,
+    ) -> np.ndarray:
+        """Embed target occurrences given by character spans: ``(n, layers, dim)``.
+
+        Each target is ``(text, (start, end))``; the span picks the occurrence and must fall on piece
+        boundaries. Texts shared by several targets are embedded once.
+
+        Raises:
+            ValueError: listing every target whose span is out of range, cuts through a piece, or covers none,
+                before anything is computed.
+        """
+        check_pool(pool, WORD_POOLS, "word")
+        kept = resolve_layers(self.layers if layers is None else layers, self.num_layers)
+        texts, which = _unique_texts(targets)
+        encoded = encode(self.tokenizer, texts, self.split)
+        selected, problems = [], []
+        for i, (text, (start, end)) in enumerate(targets):
+            enc = encoded[which[i]]
+            inside, cut = pieces_in_span(enc.offsets, enc.special, start, end)
+            if cut.size:
+                piece = int(cut[0])
+                s, e = enc.offsets[piece]
+                problems.append(
+                    f"targets[{i}]: span ({start}, {end}) {text[start:end]!r} cuts through piece "
+                    f"{enc.tokens[piece]!r} at ({s}, {e}) {text[s:e]!r}"
+                )
+            elif inside.size == 0:
+                problems.append(f"targets[{i}]: span ({start}, {end}) {text[start:end]!r} covers no piece")
+            selected.append(inside)
+        if problems:
+            raise ValueError(_summarise(problems, "bad target span"))
+        hidden = self._run(encoded, kept, progress)
+        dim = self.model.config.hidden_size * (2 if pool == "first_last" else 1)
+        out = np.empty((len(targets), len(kept), dim), dtype=np.float32)
+        for i, inside in enumerate(selected):
+            out[i] = pool_words(hidden[which[i]], np.array([0, len(inside)]), inside, pool)[:, 0]
+        return out
+
+    def _run(self, encoded: list[Encoded], layers: tuple[int, ...], progress: bool) -> list[np.ndarray]:
+        """Run the model over every text (windowed where too long); ``(layers, tokens, dim)`` per text."""
+        window = self.window
+        content = [enc.content_range() for enc in encoded]
+        units: list[tuple[int, int, int]] = []  # (text, content start, content stop) of each sequence to run
+        starts: dict[int, np.ndarray] = {}  # window starts (relative to the content) of windowed texts
+        for t, (enc, (first, stop)) in enumerate(zip(encoded, content)):
+            if window is None or len(enc.ids) <= window:
+                units.append((t, first, stop))
+                continue
+            size = window - (len(enc.ids) - (stop - first))
+            if size < 1:
+                raise ValueError(f"a window of {window} pieces leaves no room beside the special tokens")
+            starts[t] = window_starts(stop - first, size, self.stride or max(1, size // 2))
+            units.extend((t, first + int(a), first + int(a) + size) for a in starts[t])
+        lengths = np.array(
+            [len(encoded[t].ids) - (content[t][1] - content[t][0]) + (b - a) for t, a, b in units],
+            dtype=np.int64,
+        )
+        dim = int(self.model.config.hidden_size)
+        out: list[np.ndarray | None] = [None] * len(encoded)
+        pieces: dict[int, dict[int, np.ndarray]] = {}
+        for t, enc in enumerate(encoded):
+            if len(enc.ids) == 0:
+                out[t] = np.zeros((len(layers), 0, dim), dtype=np.float32)
+        bar = tqdm(total=int(lengths.sum()), unit="piece", disable=not progress, desc="embedding")
+        for batch in plan_batches(lengths, self.max_tokens, self.max_batch):
+            arrays = self._forward([self._sequence(encoded, content, units[u]) for u in batch], layers)
+            for u, array in zip(batch, arrays):
+                t = units[u][0]
+                if t not in starts:
+                    out[t] = array
+                    continue
+                pieces.setdefault(t, {})[units[u][1]] = array
+                if len(pieces[t]) == len(starts[t]):
+                    out[t] = _stitch(pieces.pop(t), starts[t], content[t], len(encoded[t].ids))
+            bar.update(int(lengths[batch].sum()))
+        bar.close()
+        return out  # type: ignore[return-value]
+
+    @staticmethod
+    def _sequence(
+        encoded: list[Encoded], content: list[tuple[int, int]], unit: tuple[int, int, int]
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        t, a, b = unit
+        enc, (first, stop) = encoded[t], content[t]
+        if (a, b) == (first, stop):
+            return enc.ids, enc.type_ids
+        pick = np.r_[0:first, a:b, stop : len(enc.ids)]
+        return enc.ids[pick], None if enc.type_ids is None else enc.type_ids[pick]
+
+    def _forward(
+        self, sequences: list[tuple[np.ndarray, np.ndarray | None]], layers: tuple[int, ...]
+    ) -> list[np.ndarray]:
+        """Pad one batch, run it once, and cut each sequence's rows out: ``(layers, tokens, dim)`` each."""
+        lengths = [len(ids) for ids, _ in sequences]
+        width = max(lengths)
+        ids = np.full((len(sequences), width), pad_id(self.tokenizer), dtype=np.int64)
+        mask = np.zeros((len(sequences), width), dtype=np.int64)
+        with_types = sequences[0][1] is not None
+        types = np.zeros_like(ids) if with_types else None
+        left = self.family.padding_side == "left"
+        begins = [width - n if left else 0 for n in lengths]
+        for row, ((seq, seq_types), n, begin) in enumerate(zip(sequences, lengths, begins)):
+            ids[row, begin : begin + n] = seq
+            mask[row, begin : begin + n] = 1
+            if types is not None:
+                types[row, begin : begin + n] = seq_types
+        device = self.model.device
+        inputs = {
+            "input_ids": torch.from_numpy(ids).to(device),
+            "attention_mask": torch.from_numpy(mask).to(device),
+        }
+        if types is not None:
+            inputs["token_type_ids"] = torch.from_numpy(types).to(device)
+        with torch.inference_mode():
+            states = run_layers(self.model, inputs, layers, self.num_layers)
+            host = [states[k].float().cpu().numpy() for k in layers]
+        return [
+            np.stack([h[row, begin : begin + n] for h in host]) for row, (n, begin) in enumerate(zip(lengths, begins))
+        ]
+
+    def _result(self, enc: Encoded, hidden: np.ndarray, layers: tuple[int, ...]) -> Embedding:
+        special_positions = np.flatnonzero(enc.special)
+        position = self.family.cls_position
+        cls_index = None
+        if position is not None and special_positions.size:
+            cls_index = int(special_positions[0] if position == "first" else special_positions[-1])
+        return Embedding(
+            text=enc.text,
+            tokens=enc.tokens,
+            special=enc.special,
+            offsets=enc.offsets,
+            words=enc.words,
+            word_spans=enc.word_spans,
+            layers=layers,
+            hidden=hidden,
+            word_ptr=enc.word_ptr,
+            word_pieces=enc.word_pieces,
+            cls_index=cls_index,
+        )
+
+    def __repr__(self) -> str:
+        return f"Extractor({self.name or type(self.model).__name__!r}, layers={self.layers!r})"
+
+
+def _stitch(windows: dict[int, np.ndarray], starts: np.ndarray, content: tuple[int, int], n_tokens: int) -> np.ndarray:
+    """Join the windows of one long text: each content piece from the window where it has most context.
+
+    The leading specials come from the first window and the trailing ones from the last.
+    """
+    first, stop = content
+    stacked = np.stack([windows[first + int(a)] for a in starts])  # (windows, layers, window tokens, dim)
+    size = stacked.shape[2] - (n_tokens - (stop - first))
+    p = np.arange(stop - first)
+    w = best_window(stop - first, starts, size)
+    middle = stacked[w, :, first + p - starts[w]]  # (content, layers, dim)
+    return np.concatenate(
+        [
+            stacked[0, :, :first],
+            middle.transpose(1, 0, 2),
+            stacked[-1, :, stacked.shape[2] - (n_tokens - stop) :],
+        ],
+        axis=1,
+    )
+
+
+def _unique_texts(targets: Sequence[Target]) -> tuple[list[str], list[int]]:
+    """Check targets and return the distinct texts and, per target, the index of its text."""
+    if isinstance(targets, tuple) and len(targets) == 2 and isinstance(targets[0], str):
+        raise TypeError("targets must be a list of (text, (start, end)); for one target pass [target]")
+    index: dict[str, int] = {}
+    which = []
+    for i, target in enumerate(targets):
+        try:
+            text, (start, end) = target
+        except (TypeError, ValueError):
+            raise TypeError(f"targets[{i}] is {target!r}; expected (text, (start, end))") from None
+        if not isinstance(text, str):
+            raise TypeError(f"targets[{i}]: the text is a {type(text).__name__}, not a string")
+        if not (isinstance(start, int) and isinstance(end, int) and 0 <= start < end <= len(text)):
+            raise ValueError(
+                f"targets[{i}]: span ({start}, {end}) is not a non-empty span of a text of {len(text)} characters"
+            )
+        which.append(index.setdefault(text, len(index)))
+    return list(index), which
+
+
+def _summarise(problems: list[str], what: str, shown: int = 5) -> str:
+    head = "\n  ".join(problems[:shown])
+    more = f"\n  ... and {len(problems) - shown} more" if len(problems) > shown else ""
+    return f"{len(problems)} {what}{'s' if len(problems) > 1 else ''}:\n  {head}{more}"
+
+
+def _report_empty_words(results: list[Embedding]) -> None:
+    empty = [(i, w) for i, r in enumerate(results) for w in r.empty_words]
+    if empty:
+        i, w = empty[0]
+        logger.warning(
+            "%d word(s) yield no piece and get NaN word vectors (see Embedding.empty_words); first: texts[%d] word "
+            "%d %r",
+            len(empty),
+            i,
+            w,
+            results[i].words[w],
+        )

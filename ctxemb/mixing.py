@@ -1,0 +1,107 @@
+"""Combining layers: fixed mixes of an array, and ELMo's learnable scalar mix.
+
+``mix`` works on any array with a layer axis (``(layers, words, dim)``, ``(layers, dim)``,
+``(n, layers, dim)`` ...). ``ScalarMix`` is a torch module to train on top of extracted layers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal
+
+import numpy as np
+import torch
+from torch import nn
+
+MixMode = Literal["mean", "sum", "concat", "weighted"]
+MIX_MODES: tuple[str, ...] = ("mean", "sum", "concat", "weighted")
+
+
+def mix(
+    array: np.ndarray,
+    mode: MixMode = "mean",
+    weights: Sequence[float] | np.ndarray | None = None,
+    axis: int = 0,
+) -> np.ndarray:
+    """Combine the layers of an array into one.
+
+    With ``h_k`` the slice of layer ``k`` along ``axis``: ``mean = (1/K) sum_k h_k``, ``sum = sum_k h_k``,
+    ``weighted = sum_k w_k h_k`` (weights used as given, not normalised), ``concat = [h_1; ...; h_K]`` along the
+    last axis (``dim`` becomes ``K * dim``, layer-major).
+
+    Args:
+        array: an array with a layer axis.
+        mode: ``mean | sum | concat | weighted``.
+        weights: one weight per layer, for ``weighted`` only.
+        axis: the layer axis.
+
+    Returns:
+        The array without its layer axis (for ``concat``, with the last axis ``K`` times wider).
+    """
+    if mode not in MIX_MODES:
+        raise ValueError(f"unknown mix mode {mode!r}; choose one of {', '.join(MIX_MODES)}")
+    array = np.asarray(array)
+    axis = axis % array.ndim
+    n_layers = array.shape[axis]
+    if (weights is not None) != (mode == "weighted"):
+        raise ValueError("weights are required for mode='weighted' and only for it")
+    if mode == "mean":
+        return array.mean(axis=axis)
+    if mode == "sum":
+        return array.sum(axis=axis)
+    if mode == "weighted":
+        w = np.asarray(weights, dtype=array.dtype)
+        if w.shape != (n_layers,):
+            raise ValueError(f"got {w.size} weights for {n_layers} layers (axis {axis})")
+        return np.tensordot(np.moveaxis(array, axis, -1), w, axes=([-1], [0]))
+    if axis == array.ndim - 1:
+        raise ValueError("concat needs a feature axis after the layer axis")
+    moved = np.moveaxis(array, axis, -2)  # (..., layers, dim)
+    return moved.reshape(*moved.shape[:-2], n_layers * moved.shape[-1])
+
+
+class ScalarMix(nn.Module):
+    """ELMo's scalar mix: ``mix = gamma * sum_k softmax(s)_k * LN(h_k)``, trainable ``s`` and ``gamma``.
+
+    ``LN`` is the identity, or with ``layer_norm=True`` a parameter-free layer norm over the feature dimension
+    of each token separately (never over the batch, so a token's result does not depend on its batch).
+
+    Args:
+        num_layers: ``K``, the number of layers mixed.
+        layer_norm: normalise each token's vector of each layer before mixing.
+        initial_weights: initial values of ``s`` (defaults to zeros: a uniform mix).
+        trainable: whether ``s`` and ``gamma`` receive gradients.
+        eps: the layer norm's epsilon.
+    """
+
+    def __init__(
+        self,
+        num_layers: int,
+        layer_norm: bool = False,
+        initial_weights: Sequence[float] | None = None,
+        trainable: bool = True,
+        eps: float = 1e-5,
+    ) -> None:
+        super().__init__()
+        init = torch.zeros(num_layers) if initial_weights is None else torch.tensor(initial_weights)
+        if init.shape != (num_layers,):
+            raise ValueError(f"got {init.numel()} initial weights for {num_layers} layers")
+        self.num_layers = num_layers
+        self.layer_norm = layer_norm
+        self.eps = eps
+        self.scalars = nn.Parameter(init.float(), requires_grad=trainable)
+        self.gamma = nn.Parameter(torch.ones(()), requires_grad=trainable)
+
+    def forward(self, layers: torch.Tensor | Sequence[torch.Tensor], dim: int = 0) -> torch.Tensor:
+        """Mix ``layers``: a tensor with the layer axis at ``dim``, or a sequence of same-shaped tensors."""
+        stacked = torch.stack(list(layers)) if not isinstance(layers, torch.Tensor) else layers.movedim(dim, 0)
+        if stacked.shape[0] != self.num_layers:
+            raise ValueError(f"ScalarMix was built for {self.num_layers} layers, got {stacked.shape[0]}")
+        if self.layer_norm:
+            stacked = nn.functional.layer_norm(stacked, stacked.shape[-1:], eps=self.eps)
+        weights = torch.softmax(self.scalars, dim=0).to(stacked.dtype)
+        return self.gamma * torch.tensordot(weights, stacked, dims=([0], [0]))
+
+    def weights(self) -> np.ndarray:
+        """The normalised layer weights ``softmax(s)``, shape ``(num_layers,)``."""
+        return torch.softmax(self.scalars.detach(), dim=0).cpu().numpy()

@@ -1,0 +1,77 @@
+"""Result objects. They hold NumPy arrays and strings only, never the model."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .pooling import SentencePool, WordPool, pool_sentence, pool_words
+
+
+@dataclass(frozen=True, eq=False)
+class Embedding:
+    """The per-layer vectors of one text.
+
+    Shapes use ``layers`` (the kept layers, ``len(self.layers)``), ``tokens`` (every piece, specials included),
+    ``words`` and ``dim``.
+
+    Attributes:
+        text: the text (for pre-split input, the words joined by single spaces).
+        tokens: ``tokens`` piece strings, specials included.
+        special: ``(tokens,)`` bool, True for special tokens (they never belong to a word).
+        offsets: ``(tokens, 2)`` character span of each piece in ``text`` (``(0, 0)`` for specials).
+        words: the words.
+        word_spans: ``(words, 2)`` character span of each word; ``text[s:e] == word``.
+        layers: absolute indices of the kept layers (0 = embedding output).
+        hidden: ``(layers, tokens, dim)`` float32.
+        word_ptr: ``(words + 1,)``; the pieces of word ``w`` are ``word_pieces[word_ptr[w]:word_ptr[w + 1]]``.
+        word_pieces: piece positions grouped by word.
+        cls_index: position of the family's summary token, or ``None``.
+    """
+
+    text: str
+    tokens: list[str]
+    special: np.ndarray
+    offsets: np.ndarray
+    words: list[str]
+    word_spans: np.ndarray
+    layers: tuple[int, ...]
+    hidden: np.ndarray
+    word_ptr: np.ndarray
+    word_pieces: np.ndarray
+    cls_index: int | None
+
+    def word_vectors(self, pool: WordPool = "mean") -> np.ndarray:
+        """One vector per word and layer: ``(layers, words, dim)`` (``2 * dim`` for ``first_last``).
+
+        Args:
+            pool: how a word's pieces are combined: ``first | last | mean | max | first_last``.
+                A word with no piece (see :attr:`empty_words`) gets NaN.
+        """
+        return pool_words(self.hidden, self.word_ptr, self.word_pieces, pool)
+
+    def sentence_vector(self, pool: SentencePool = "mean") -> np.ndarray:
+        """One vector per layer for the whole text: ``(layers, dim)``.
+
+        Args:
+            pool: ``mean`` / ``max`` over the non-special tokens, ``cls`` (the family's summary token; an error
+                for models without one) or ``last`` (the last non-special token).
+        """
+        return pool_sentence(self.hidden, self.special, pool, self.cls_index)
+
+    def pieces_of(self, word: int) -> np.ndarray:
+        """Token positions of word number ``word``."""
+        return self.word_pieces[self.word_ptr[word] : self.word_ptr[word + 1]]
+
+    @property
+    def empty_words(self) -> tuple[int, ...]:
+        """Indices of the words that yielded no piece (their word vectors are NaN)."""
+        return tuple(np.flatnonzero(np.diff(self.word_ptr) == 0).tolist())
+
+    def __repr__(self) -> str:
+        preview = self.text if len(self.text) <= 40 else self.text[:37] + "..."
+        return (
+            f"Embedding({preview!r}, tokens={len(self.tokens)}, words={len(self.words)}, "
+            f"layers={list(self.layers)}, dim={self.hidden.shape[-1]})"
+        )
