@@ -1,0 +1,38 @@
+"""The ``ctxemb`` command: the root only registers subcommands and dispatches."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from . import demo, extract
+
+SUBCOMMANDS = (extract, demo)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every subcommand registered."""
+    parser = argparse.ArgumentParser(prog="ctxemb", description="Per-layer contextual word embeddings.")
+    parser.add_argument("-v", "--verbose", action="store_true", help="show transformers' own logs")
+    sub = parser.add_subparsers(dest="command", required=True)
+    for module in SUBCOMMANDS:
+        module.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    if not args.verbose:
+        import transformers
+
+        transformers.utils.logging.set_verbosity_error()
+        transformers.utils.logging.disable_progress_bar()
+    try:
+        return int(args.run(args) or 0)
+    except (ValueError, TypeError, OSError) as error:
+        print(f"ctxemb {args.command}: error: {error}", file=sys.stderr)
+        return 2

@@ -1,0 +1,120 @@
+"""Writing extracted vectors to one safetensors file, and reading them back with one call.
+
+Format (``ctxemb-extract`` version 1), one ``.safetensors`` file:
+
+- ``vectors``: float32 ``(layers, rows, dim)``; a row per word (``level="word"``) or per text
+  (``level="sentence"``), texts one after another;
+- ``text_offsets``: int64 ``(texts + 1,)``; the rows of text ``i`` are ``text_offsets[i]:text_offsets[i + 1]``;
+- ``layers``: int64 ``(layers,)``, the absolute layer indices;
+- ``word_spans``: int64 ``(words, 2)``, character spans of the words (word level only);
+- metadata (JSON strings): ``format``, ``version``, ``model``, ``level``, ``pool``, ``texts`` and ``words``.
+
+safetensors is safe to open (no pickle), memory-maps, is read by PyTorch, NumPy, JAX and Rust alike, and keeps
+the texts and words beside the arrays in one file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+from safetensors import safe_open
+from safetensors.numpy import save_file
+
+from .outputs import Embedding
+
+Level = Literal["word", "sentence"]
+FORMAT = "ctxemb-extract"
+VERSION = "1"
+
+
+@dataclass(frozen=True)
+class Extraction:
+    """Vectors read back from a file written by :func:`save_extraction`.
+
+    Attributes:
+        vectors: ``(layers, rows, dim)`` float32.
+        text_offsets: ``(texts + 1,)``.
+        layers: absolute layer indices.
+        texts: the texts.
+        words: the words of each text (empty lists at sentence level).
+        word_spans: ``(words, 2)`` character spans (``(0, 2)`` array at sentence level).
+        model, level, pool: how the file was made.
+    """
+
+    vectors: np.ndarray
+    text_offsets: np.ndarray
+    layers: tuple[int, ...]
+    texts: list[str]
+    words: list[list[str]]
+    word_spans: np.ndarray
+    model: str
+    level: Level
+    pool: str
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+    def __getitem__(self, i: int) -> np.ndarray:
+        """The rows of text ``i``: ``(layers, words, dim)`` at word level, ``(layers, dim)`` at sentence level."""
+        rows = self.vectors[:, self.text_offsets[i] : self.text_offsets[i + 1]]
+        return rows[:, 0] if self.level == "sentence" else rows
+
+
+def save_extraction(
+    path: str | os.PathLike[str], results: Sequence[Embedding], level: Level, pool: str, model: str
+) -> None:
+    """Pool every result (``word_vectors(pool)`` or ``sentence_vector(pool)``) and write one file."""
+    if level == "word":
+        blocks = [r.word_vectors(pool) for r in results]  # type: ignore[arg-type]
+        counts = [b.shape[1] for b in blocks]
+    elif level == "sentence":
+        blocks = [r.sentence_vector(pool)[:, None] for r in results]  # type: ignore[arg-type]
+        counts = [1] * len(blocks)
+    else:
+        raise ValueError(f"unknown level {level!r}; choose word or sentence")
+    if not results:
+        raise ValueError("nothing to save: no texts")
+    spans = [r.word_spans for r in results] if level == "word" else []
+    tensors = {
+        "vectors": np.ascontiguousarray(np.concatenate(blocks, axis=1), dtype=np.float32),
+        "text_offsets": np.concatenate([[0], np.cumsum(counts)]).astype(np.int64),
+        "layers": np.asarray(results[0].layers, dtype=np.int64),
+        "word_spans": np.concatenate(spans).astype(np.int64) if spans else np.zeros((0, 2), dtype=np.int64),
+    }
+    metadata = {
+        "format": FORMAT,
+        "version": VERSION,
+        "model": model,
+        "level": level,
+        "pool": pool,
+        "texts": json.dumps([r.text for r in results], ensure_ascii=False),
+        "words": json.dumps([r.words if level == "word" else [] for r in results], ensure_ascii=False),
+    }
+    tmp = f"{os.fspath(path)}.tmp"
+    save_file(tensors, tmp, metadata=metadata)
+    os.replace(tmp, path)
+
+
+def load_extraction(path: str | os.PathLike[str]) -> Extraction:
+    """Read a file written by :func:`save_extraction` (or ``ctxemb extract``)."""
+    with safe_open(os.fspath(path), framework="numpy") as f:
+        meta = f.metadata() or {}
+        if meta.get("format") != FORMAT:
+            raise ValueError(f"{path} is not a ctxemb extraction file (format {meta.get('format')!r})")
+        arrays = {k: f.get_tensor(k) for k in f.keys()}
+    return Extraction(
+        vectors=arrays["vectors"],
+        text_offsets=arrays["text_offsets"],
+        layers=tuple(int(k) for k in arrays["layers"]),
+        texts=json.loads(meta["texts"]),
+        words=json.loads(meta["words"]),
+        word_spans=arrays["word_spans"],
+        model=meta["model"],
+        level=meta["level"],  # type: ignore[arg-type]
+        pool=meta["pool"],
+    )
