@@ -89,3 +89,19 @@ def test_pieces_in_span():
     assert inside.tolist() == [1, 2] and cut.size == 0
     inside, cut = pieces_in_span(offsets, special, 2, 9)
     assert inside.tolist() == [2, 3] and cut.tolist() == [1]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(max_size=40))
+def test_piece_offsets_and_word_spans_map_into_the_text(minilm, text):
+    from ctxemb.encoding import encode
+
+    enc = encode(minilm.tokenizer, [text])[0]
+    assert enc.offsets.shape == (len(enc.ids), 2)
+    assert ((enc.offsets >= 0) & (enc.offsets <= len(text))).all()
+    assert (enc.offsets[:, 0] <= enc.offsets[:, 1]).all()
+    for w, (s, e) in enumerate(enc.word_spans):
+        assert text[s:e] == enc.words[w]
+        for p in enc.word_pieces[enc.word_ptr[w] : enc.word_ptr[w + 1]]:
+            assert not enc.special[p]
+            assert enc.offsets[p, 0] < e and enc.offsets[p, 1] > s
