@@ -76,9 +76,7 @@ def _build_bert(directory: Path, seed: int) -> None:
     trainee.normalizer = normalizers.BertNormalizer(lowercase=True)
     trainee.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
     pinned = _continuation_tokens(trainee, lines, "##")
-    trainer = trainers.WordPieceTrainer(
-        vocab_size=1000, special_tokens=[*specials, *pinned], show_progress=False
-    )
+    trainer = trainers.WordPieceTrainer(vocab_size=1000, special_tokens=[*specials, *pinned], show_progress=False)
     trainee.train_from_iterator(lines, trainer)
 
     # Rebuild from the learned vocabulary so that only the five real specials are special tokens.
