@@ -1,0 +1,3 @@
+"""Analyses of contextual embeddings: polysemy probes and layer analyses (geometry, CKA, probes)."""
+
+from __future__ import annotations
