@@ -65,16 +65,17 @@ def check_texts(texts: Any) -> list[TextInput]:
     return items
 
 
-def encode(tokenizer: Any, items: Sequence[TextInput], split: Split = "punct") -> list[Encoded]:
+def encode(
+    tokenizer: Any, items: Sequence[TextInput], split: Split = "punct", lang: str | None = None
+) -> list[Encoded]:
     """Tokenize every item once (with the model's special tokens) and align pieces with words.
 
     Raw texts are split into words by :func:`ctxemb.words.split_words` and pieces are matched to words by their
-    character offsets; pre-split words are tokenized as such and matched through ``word_ids()``.
+    character offsets; pre-split words are tokenized as such and matched through ``word_ids()``. A Python-only
+    tokenizer (no offsets, no ``word_ids``) goes through :func:`encode_word_by_word`.
     """
     if not getattr(tokenizer, "is_fast", True):
-        raise ValueError(
-            f"{type(tokenizer).__name__} is a Python-only tokenizer without offsets; it is not supported yet"
-        )
+        return [encode_word_by_word(tokenizer, item, split, lang) for item in items]
     out: list[Encoded | None] = [None] * len(items)
     raw = [i for i, item in enumerate(items) if isinstance(item, str) or len(item) == 0]
     pre = [i for i, item in enumerate(items) if not isinstance(item, str) and len(item) > 0]
@@ -91,8 +92,7 @@ def encode(tokenizer: Any, items: Sequence[TextInput], split: Split = "punct") -
         word_lists = [list(items[i]) for i in pre]
         batch = _tokenize(tokenizer, word_lists, is_split_into_words=True)
         for row, (i, words) in enumerate(zip(pre, word_lists)):
-            starts = np.cumsum([0] + [len(w) + 1 for w in words[:-1]])
-            spans = np.stack([starts, starts + np.array([len(w) for w in words])], axis=1).astype(np.int64)
+            spans = _joined_spans(words)
             ids, type_ids, special, offsets = _arrays(batch, row)
             word_ids = batch.word_ids(row)
             for t, w in enumerate(word_ids):
@@ -102,6 +102,53 @@ def encode(tokenizer: Any, items: Sequence[TextInput], split: Split = "punct") -
             text = " ".join(words)
             out[i] = Encoded(text, ids, type_ids, special, offsets, batch.tokens(row), words, spans, ptr, pieces)
     return out  # type: ignore[return-value]
+
+
+def encode_word_by_word(tokenizer: Any, item: TextInput, split: Split = "punct", lang: str | None = None) -> Encoded:
+    """Encode one text with a Python-only tokenizer, which has no offsets: each word is tokenized on its own.
+
+    The words (split as for every tokenizer, or given pre-split) are tokenized one by one, so every piece
+    belongs to exactly the word it came from; the model's special tokens are added around the joined pieces by
+    the tokenizer itself. A piece's offsets are its word's span (the tokenizer does not say which characters
+    within the word a piece covers), so a target span must cover whole words.
+
+    Raises:
+        ValueError: the tokenizer's special-token mask does not account for the pieces (an unusual tokenizer).
+    """
+    if isinstance(item, str):
+        text = item
+        spans = np.array(split_words(text, split), dtype=np.int64).reshape(-1, 2)
+        words = [text[s:e] for s, e in spans]
+    else:
+        words = list(item)
+        text = " ".join(words)
+        spans = _joined_spans(words)
+    extra = {"lang": lang} if lang is not None else {}
+    word_pieces = [tokenizer.tokenize(word, **extra) if word.strip() else [] for word in words]
+    counts = np.array([len(p) for p in word_pieces], dtype=np.int64)
+    content = tokenizer.convert_tokens_to_ids([p for pieces in word_pieces for p in pieces])
+    ids = np.asarray(tokenizer.build_inputs_with_special_tokens(content), dtype=np.int64)
+    special = np.asarray(tokenizer.get_special_tokens_mask(content), dtype=bool).reshape(len(ids))
+    positions = np.flatnonzero(~special)
+    if len(positions) != len(content):
+        raise ValueError(
+            f"{type(tokenizer).__name__} marks {len(positions)} non-special tokens around {len(content)} pieces; "
+            "cannot align pieces with words"
+        )
+    type_ids = None
+    if "token_type_ids" in tokenizer.model_input_names:
+        type_ids = np.asarray(tokenizer.create_token_type_ids_from_sequences(content), dtype=np.int64)
+    offsets = np.zeros((len(ids), 2), dtype=np.int64)
+    offsets[positions] = np.repeat(spans, counts, axis=0) if len(spans) else np.zeros((0, 2), dtype=np.int64)
+    ptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+    tokens = tokenizer.convert_ids_to_tokens(ids.tolist())
+    return Encoded(text, ids, type_ids, special, offsets, tokens, words, spans, ptr, positions.astype(np.int64))
+
+
+def _joined_spans(words: list[str]) -> np.ndarray:
+    """Character spans of pre-split words in their single-space join: ``(words, 2)``."""
+    starts = np.cumsum([0] + [len(w) + 1 for w in words[:-1]])
+    return np.stack([starts, starts + np.array([len(w) for w in words])], axis=1).astype(np.int64).reshape(-1, 2)
 
 
 def _tokenize(tokenizer: Any, inputs: list[Any], is_split_into_words: bool) -> Any:

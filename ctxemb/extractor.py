@@ -13,7 +13,7 @@ from tqdm.auto import tqdm
 
 from .alignment import pieces_in_span
 from .batching import best_window, plan_batches, window_starts
-from .capture import run_layers
+from .capture import Blocks, run_layers
 from .encoding import Encoded, TextInput, check_texts, encode
 from .families import Family, family_for, pad_id
 from .layers import LayerSelection, resolve_layers
@@ -43,6 +43,8 @@ class Extractor:
         max_tokens: budget of padded pieces per batch.
         max_batch: most sequences per batch.
         split: how raw texts are split into words: ``"punct"`` (whitespace and punctuation) or ``"whitespace"``.
+        lang: the language of the texts, for checkpoints with language embeddings (XLM); also passed to a
+            Python-only tokenizer that takes it.
         name: the model's name, for provenance.
     """
 
@@ -57,6 +59,7 @@ class Extractor:
         max_tokens: int = 4096,
         max_batch: int = 32,
         split: Split = "punct",
+        lang: str | None = None,
         name: str | None = None,
     ) -> None:
         self.model = model
@@ -67,6 +70,7 @@ class Extractor:
         self.max_tokens = max_tokens
         self.max_batch = max_batch
         self.split = split
+        self.lang = lang
         self.name = name
 
     @classmethod
@@ -90,11 +94,18 @@ class Extractor:
                 float32 either way.
             trust_remote_code: run code shipped with the checkpoint; off unless you ask.
             **kwargs: constructor arguments (``max_length``, ``stride``, ``max_tokens``, ``max_batch``,
-                ``split``); anything else goes to ``from_pretrained`` of transformers (``revision=...``).
+                ``split``, ``lang``); anything else goes to ``from_pretrained`` of transformers (``revision=...``).
+
+        Raises:
+            ValueError: a checkpoint with language embeddings and no ``lang`` or an unknown one (the message lists
+                the model's languages).
         """
-        own = {k: kwargs.pop(k) for k in ("max_length", "stride", "max_tokens", "max_batch", "split") if k in kwargs}
+        names = ("max_length", "stride", "max_tokens", "max_batch", "split", "lang")
+        own = {k: kwargs.pop(k) for k in names if k in kwargs}
         model, tokenizer = load(name_or_path, device, dtype, trust_remote_code, **kwargs)
-        return cls(model, tokenizer, layers, name=os.fspath(name_or_path), **own)
+        extractor = cls(model, tokenizer, layers, name=os.fspath(name_or_path), **own)
+        extractor._lang_id()  # fail now, not at the first batch
+        return extractor
 
     @property
     def family(self) -> Family:
@@ -118,6 +129,23 @@ class Extractor:
         limits = [int(x) for x in limits if x is not None and x < 1_000_000]
         return min(limits) if limits else None
 
+    def _lang_id(self) -> int | None:
+        """The id of :attr:`lang` for checkpoints with language embeddings, ``None`` for the others.
+
+        Raises:
+            ValueError: the checkpoint needs a language and ``lang`` is missing or unknown.
+        """
+        languages = self.family.languages(self.model.config, self.tokenizer)
+        if languages is None:
+            return None
+        if self.lang not in languages:
+            given = "no lang was given" if self.lang is None else f"lang={self.lang!r} is not one of them"
+            raise ValueError(
+                f"this {self.family.name} checkpoint has language embeddings for {', '.join(sorted(languages))}; "
+                f"{given}. Pass lang=... to Extractor.from_pretrained (--lang on the command line)."
+            )
+        return languages[self.lang]
+
     def embed(
         self, texts: Sequence[TextInput], *, layers: LayerSelection | None = None, progress: bool = False
     ) -> list[Embedding]:
@@ -131,7 +159,7 @@ class Extractor:
         """
         items = check_texts(texts)
         kept = resolve_layers(self.layers if layers is None else layers, self.num_layers)
-        encoded = encode(self.tokenizer, items, self.split)
+        encoded = encode(self.tokenizer, items, self.split, self.lang)
         hidden = self._run(encoded, kept, progress)
         results = [self._result(e, h, kept) for e, h in zip(encoded, hidden)]
         _report_empty_words(results)
@@ -157,7 +185,7 @@ class Extractor:
         check_pool(pool, WORD_POOLS, "word")
         kept = resolve_layers(self.layers if layers is None else layers, self.num_layers)
         texts, which = _unique_texts(targets)
-        encoded = encode(self.tokenizer, texts, self.split)
+        encoded = encode(self.tokenizer, texts, self.split, self.lang)
         selected, problems = [], []
         for i, (text, (start, end)) in enumerate(targets):
             enc = encoded[which[i]]
@@ -201,6 +229,7 @@ class Extractor:
             dtype=np.int64,
         )
         dim = int(self.model.config.hidden_size)
+        blocks = self.family.blocks(self.model)
         out: list[np.ndarray | None] = [None] * len(encoded)
         pieces: dict[int, dict[int, np.ndarray]] = {}
         for t, enc in enumerate(encoded):
@@ -208,7 +237,7 @@ class Extractor:
                 out[t] = np.zeros((len(layers), 0, dim), dtype=np.float32)
         bar = tqdm(total=int(lengths.sum()), unit="piece", disable=not progress, desc="embedding")
         for batch in plan_batches(lengths, self.max_tokens, self.max_batch):
-            arrays = self._forward([self._sequence(encoded, content, units[u]) for u in batch], layers)
+            arrays = self._forward([self._sequence(encoded, content, units[u]) for u in batch], layers, blocks)
             for u, array in zip(batch, arrays):
                 t = units[u][0]
                 if t not in starts:
@@ -233,16 +262,20 @@ class Extractor:
         return enc.ids[pick], None if enc.type_ids is None else enc.type_ids[pick]
 
     def _forward(
-        self, sequences: list[tuple[np.ndarray, np.ndarray | None]], layers: tuple[int, ...]
+        self,
+        sequences: list[tuple[np.ndarray, np.ndarray | None]],
+        layers: tuple[int, ...],
+        blocks: Blocks | None,
     ) -> list[np.ndarray]:
         """Pad one batch, run it once, and cut each sequence's rows out: ``(layers, tokens, dim)`` each."""
+        family = self.family
         lengths = [len(ids) for ids, _ in sequences]
         width = max(lengths)
-        ids = np.full((len(sequences), width), pad_id(self.tokenizer), dtype=np.int64)
+        ids = np.full((len(sequences), width), pad_id(self.tokenizer, family), dtype=np.int64)
         mask = np.zeros((len(sequences), width), dtype=np.int64)
         with_types = sequences[0][1] is not None
         types = np.zeros_like(ids) if with_types else None
-        left = self.family.padding_side == "left"
+        left = family.padding_side == "left"
         begins = [width - n if left else 0 for n in lengths]
         for row, ((seq, seq_types), n, begin) in enumerate(zip(sequences, lengths, begins)):
             ids[row, begin : begin + n] = seq
@@ -256,8 +289,12 @@ class Extractor:
         }
         if types is not None:
             inputs["token_type_ids"] = torch.from_numpy(types).to(device)
+        lang = self._lang_id()
+        if lang is not None:
+            inputs["langs"] = torch.full(ids.shape, lang, dtype=torch.int64, device=device)
+        inputs.update(family.model_kwargs)
         with torch.inference_mode():
-            states = run_layers(self.model, inputs, layers, self.num_layers)
+            states = run_layers(self.model, inputs, layers, self.num_layers, blocks)
             host = [states[k].float().cpu().numpy() for k in layers]
         return [
             np.stack([h[row, begin : begin + n] for h in host]) for row, (n, begin) in enumerate(zip(lengths, begins))
@@ -267,7 +304,11 @@ class Extractor:
         special_positions = np.flatnonzero(enc.special)
         position = self.family.cls_position
         cls_index = None
-        if position is not None and special_positions.size:
+        if position == "tokenizer":
+            cls_id = getattr(self.tokenizer, "cls_token_id", None)
+            matches = special_positions[enc.ids[special_positions] == cls_id] if cls_id is not None else []
+            cls_index = int(matches[0]) if len(matches) else None
+        elif position is not None and special_positions.size:
             cls_index = int(special_positions[0] if position == "first" else special_positions[-1])
         return Embedding(
             text=enc.text,

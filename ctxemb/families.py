@@ -1,19 +1,78 @@
 """The table of family facts: everything that differs between model families lives here and nowhere else.
 
 Code elsewhere asks :func:`family_for` for a :class:`Family` and reads its fields; there is no
-``if model_type == ...`` outside this module.
+``if model_type == ...`` outside this module. The README shows the table.
 """
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from torch import nn
+
+from .capture import Blocks, recorded_blocks
+
 
 def _absolute_positions(config: Any) -> int | None:
     """The window of a model with absolute position embeddings (``max_position_embeddings``)."""
-    return getattr(config, "max_position_embeddings", None)
+    limit = getattr(config, "max_position_embeddings", None)
+    return int(limit) if isinstance(limit, int) and limit > 0 else None
+
+
+def _roberta_positions(config: Any) -> int | None:
+    """RoBERTa numbers positions from ``pad_token_id + 1``: 514 position rows hold a 512-piece window."""
+    limit = _absolute_positions(config)
+    return None if limit is None else limit - int(config.pad_token_id or 0) - 1
+
+
+def _no_limit(config: Any) -> int | None:
+    """Relative positions only (XLNet): no window, texts of any length run in one pass."""
+    return None
+
+
+def _blocks_at(path: str) -> Callable[[nn.Module], Blocks | None]:
+    """Blocks given by the dotted path of the model's list of layers (``"encoder.layer"``)."""
+
+    def find(model: nn.Module) -> Blocks | None:
+        layers = tuple(operator.attrgetter(path)(model))
+        return Blocks(layers, layers) if layers else None
+
+    find.__doc__ = f"the blocks at ``model.{path}``"
+    return find
+
+
+def _deberta_blocks(model: nn.Module) -> Blocks | None:
+    """DeBERTa's layers; with a convolution after the first layer, layer 1 is the convolution's output."""
+    encoder = model.encoder
+    layers = tuple(encoder.layer)
+    conv = getattr(encoder, "conv", None)
+    return Blocks(layers, layers if conv is None else (conv, *layers[1:]))
+
+
+def _xlnet_blocks(model: nn.Module) -> Blocks | None:
+    """XLNet's layers run time-major: ``(tokens, batch, dim)``; the content stream is output 0."""
+    layers = tuple(model.layer)
+    return Blocks(layers, layers, index=0, time_major=True)
+
+
+def _xlm_blocks(model: nn.Module) -> Blocks | None:
+    """XLM has no block modules: a layer starts at ``attentions[i]`` and ends at ``layer_norm2[i]``."""
+    return Blocks(tuple(model.attentions), tuple(model.layer_norm2))
+
+
+def _xlm_languages(config: Any, tokenizer: Any) -> dict[str, int] | None:
+    """XLM checkpoints with language embeddings need ``langs``: their language -> id table."""
+    if not (getattr(config, "use_lang_emb", False) and getattr(config, "n_langs", 1) > 1):
+        return None
+    table = getattr(config, "lang2id", None) or getattr(tokenizer, "lang2id", None) or {}
+    return {str(k): int(v) for k, v in table.items()}
+
+
+def _no_languages(config: Any, tokenizer: Any) -> dict[str, int] | None:
+    return None
 
 
 @dataclass(frozen=True)
@@ -23,19 +82,32 @@ class Family:
     Attributes:
         name: short name shown to users.
         model_types: the ``config.model_type`` values that belong to the family.
+        specials: where the tokenizer puts its special tokens (documentation; the tokenizer does it).
         padding_side: where padding goes in a batch. Results never depend on it (positions are read from the
-            attention mask), but some families only work correctly with one side.
+            attention mask); it follows what the family's own tokenizer does.
+        pad_tokens: the tokenizer attributes tried in order for the id that fills padding positions (always
+            masked); a model without a pad token is padded with another id under the mask, never resized.
         cls_position: which special token ``sentence_vector(pool="cls")`` reads: the first or the last special
-            token of the sequence, or ``None`` when the family has no summary token.
+            token of the sequence, ``"tokenizer"`` for the position of the tokenizer's ``cls_token``, or ``None``
+            when the family has no summary token (``cls`` is then an error that suggests ``last``).
         max_positions: the model's window in pieces (specials included), or ``None`` for no absolute limit.
+        blocks: where the hidden states are produced (see :class:`ctxemb.capture.Blocks`); ``None`` from it
+            means a full pass with ``output_hidden_states=True``.
+        languages: the checkpoint's language -> id table when it needs a ``langs`` input, else ``None``.
+        model_kwargs: fixed keyword arguments for every forward call.
         notes: what a user should know about the family's layers.
     """
 
     name: str
     model_types: tuple[str, ...]
+    specials: str = ""
     padding_side: Literal["right", "left"] = "right"
-    cls_position: Literal["first", "last"] | None = None
+    pad_tokens: tuple[str, ...] = ("pad",)
+    cls_position: Literal["first", "last", "tokenizer"] | None = None
     max_positions: Callable[[Any], int | None] = field(default=_absolute_positions)
+    blocks: Callable[[nn.Module], Blocks | None] = field(default=recorded_blocks)
+    languages: Callable[[Any, Any], dict[str, int] | None] = field(default=_no_languages)
+    model_kwargs: tuple[tuple[str, Any], ...] = ()
     notes: str = ""
 
 
@@ -43,16 +115,80 @@ FAMILIES: tuple[Family, ...] = (
     Family(
         name="bert",
         model_types=("bert",),
+        specials="[CLS] text [SEP]",
         cls_position="first",
-        notes="[CLS] text [SEP]; layer L is the last block's output (no final layer norm).",
+        notes="Layer L is the last block's output (no final layer norm).",
+    ),
+    Family(
+        name="roberta",
+        model_types=("roberta", "xlm-roberta", "camembert"),
+        specials="<s> text </s>",
+        cls_position="first",
+        max_positions=_roberta_positions,
+        notes="Pad id is 1 and positions start at pad id + 1, so 514 position rows give a 512-piece window.",
+    ),
+    Family(
+        name="albert",
+        model_types=("albert",),
+        specials="[CLS] text [SEP]",
+        cls_position="first",
+        notes="Layer 0 is after the embedding-to-hidden projection; all blocks share one set of weights.",
+    ),
+    Family(
+        name="deberta",
+        model_types=("deberta-v2", "deberta"),
+        specials="[CLS] text [SEP]",
+        cls_position="first",
+        blocks=_deberta_blocks,
+        notes="Relative positions; windowed at max_position_embeddings, the length it was trained on.",
+    ),
+    Family(
+        name="xlnet",
+        model_types=("xlnet",),
+        specials="text <sep> <cls>",
+        padding_side="left",
+        cls_position="last",
+        max_positions=_no_limit,
+        blocks=_xlnet_blocks,
+        model_kwargs=(("use_mems", False),),
+        notes="<cls> is the last token; relative positions, so long texts run in one pass (no window).",
+    ),
+    Family(
+        name="xlm",
+        model_types=("xlm",),
+        specials="</s> text </s>",
+        cls_position="first",
+        blocks=_xlm_blocks,
+        languages=_xlm_languages,
+        notes="Python-only tokenizer: pieces are mapped to words by tokenizing word by word. Checkpoints with "
+        "language embeddings need lang=...",
+    ),
+    Family(
+        name="gpt2",
+        model_types=("gpt2",),
+        specials="none",
+        pad_tokens=("pad", "eos"),
+        notes="No pad token: padded with <|endoftext|> under the mask. Layer L comes after the final layer norm "
+        "(ln_f); layers 1..L-1 are block outputs before it.",
+    ),
+    Family(
+        name="openai-gpt",
+        model_types=("openai-gpt",),
+        specials="none",
+        pad_tokens=("pad", "unk"),
+        blocks=_blocks_at("h"),
+        notes="No special tokens at all; no final layer norm.",
     ),
 )
 
 GENERIC = Family(
     name="generic",
     model_types=(),
-    cls_position=None,
-    notes="Any AutoModel that returns hidden_states; no summary token is assumed.",
+    specials="as the tokenizer adds them",
+    pad_tokens=("pad", "eos", "unk"),
+    cls_position="tokenizer",
+    notes="Any AutoModel that returns hidden_states. Layers above the highest requested one are skipped when the "
+    "model declares its blocks to transformers, otherwise computed.",
 )
 
 
@@ -65,14 +201,14 @@ def family_for(config: Any) -> Family:
     return GENERIC
 
 
-def pad_id(tokenizer: Any) -> int:
-    """The id used to fill padding positions.
+def pad_id(tokenizer: Any, family: Family = GENERIC) -> int:
+    """The id that fills padding positions: the first of the family's ``pad_tokens`` the tokenizer has, else 0.
 
-    Padding positions are always masked out, so the value only matters to families that derive positions from
-    it (RoBERTa counts positions from its pad id); models without a pad token (GPT-2) are padded with their
-    end-of-text id under an attention mask, never by adding a token to the vocabulary.
+    Padding positions are always masked out; the value matters only to models that derive positions from it
+    (RoBERTa counts positions from its pad id, which is why its own pad id is used when there is one).
     """
-    for candidate in (tokenizer.pad_token_id, tokenizer.eos_token_id):
+    for name in family.pad_tokens:
+        candidate = getattr(tokenizer, f"{name}_token_id", None)
         if candidate is not None:
             return int(candidate)
     return 0
