@@ -62,3 +62,24 @@ def best_window(n: int, starts: np.ndarray, size: int) -> np.ndarray:
     score = np.minimum(p - a, a + size - 1 - p)
     score = np.where((p >= a) & (p < a + size), score, -1)
     return score.argmax(axis=0)
+
+
+def stitch(windows: dict[int, np.ndarray], starts: np.ndarray, content: tuple[int, int], n_tokens: int) -> np.ndarray:
+    """Join the windows of one long text: each content piece from the window where it has most context.
+
+    The leading specials come from the first window and the trailing ones from the last.
+    """
+    first, stop = content
+    stacked = np.stack([windows[first + int(a)] for a in starts])  # (windows, layers, window tokens, dim)
+    size = stacked.shape[2] - (n_tokens - (stop - first))
+    p = np.arange(stop - first)
+    w = best_window(stop - first, starts, size)
+    middle = stacked[w, :, first + p - starts[w]]  # (content, layers, dim)
+    return np.concatenate(
+        [
+            stacked[0, :, :first],
+            middle.transpose(1, 0, 2),
+            stacked[-1, :, stacked.shape[2] - (n_tokens - stop) :],
+        ],
+        axis=1,
+    )

@@ -12,6 +12,7 @@ from .alignment import words_from_offsets, words_from_word_ids
 from .words import Split, split_words
 
 TextInput = str | Sequence[str]
+Target = tuple[str, tuple[int, int]]
 
 
 @dataclass
@@ -172,3 +173,24 @@ def _arrays(batch: Any, row: int) -> tuple[np.ndarray, np.ndarray | None, np.nda
     special = np.asarray(batch["special_tokens_mask"][row], dtype=bool).reshape(len(ids))
     offsets = np.asarray(batch["offset_mapping"][row], dtype=np.int64).reshape(len(ids), 2)
     return ids, type_ids, special, offsets
+
+
+def check_targets(targets: Sequence[Target]) -> tuple[list[str], list[int]]:
+    """Check targets and return the distinct texts and, per target, the index of its text."""
+    if isinstance(targets, tuple) and len(targets) == 2 and isinstance(targets[0], str):
+        raise TypeError("targets must be a list of (text, (start, end)); for one target pass [target]")
+    index: dict[str, int] = {}
+    which = []
+    for i, target in enumerate(targets):
+        try:
+            text, (start, end) = target
+        except (TypeError, ValueError):
+            raise TypeError(f"targets[{i}] is {target!r}; expected (text, (start, end))") from None
+        if not isinstance(text, str):
+            raise TypeError(f"targets[{i}]: the text is a {type(text).__name__}, not a string")
+        if not (isinstance(start, int) and isinstance(end, int) and 0 <= start < end <= len(text)):
+            raise ValueError(
+                f"targets[{i}]: span ({start}, {end}) is not a non-empty span of a text of {len(text)} characters"
+            )
+        which.append(index.setdefault(text, len(index)))
+    return list(index), which

@@ -12,9 +12,9 @@ import torch
 from tqdm.auto import tqdm
 
 from .alignment import pieces_in_span
-from .batching import best_window, plan_batches, window_starts
+from .batching import plan_batches, stitch, window_starts
 from .capture import Blocks, run_layers
-from .encoding import Encoded, TextInput, check_texts, encode
+from .encoding import Encoded, Target, TextInput, check_targets, check_texts, encode
 from .families import Family, family_for, pad_id
 from .layers import LayerSelection, resolve_layers
 from .loading import load
@@ -23,8 +23,6 @@ from .pooling import WORD_POOLS, WordPool, check_pool, pool_words
 from .words import Split
 
 logger = logging.getLogger(__name__)
-
-Target = tuple[str, tuple[int, int]]
 
 
 class Extractor:
@@ -184,7 +182,7 @@ class Extractor:
         """
         check_pool(pool, WORD_POOLS, "word")
         kept = resolve_layers(self.layers if layers is None else layers, self.num_layers)
-        texts, which = _unique_texts(targets)
+        texts, which = check_targets(targets)
         encoded = encode(self.tokenizer, texts, self.split, self.lang)
         selected, problems = [], []
         for i, (text, (start, end)) in enumerate(targets):
@@ -236,8 +234,27 @@ class Extractor:
             if len(enc.ids) == 0:
                 out[t] = np.zeros((len(layers), 0, dim), dtype=np.float32)
         bar = tqdm(total=int(lengths.sum()), unit="piece", disable=not progress, desc="embedding")
-        for batch in plan_batches(lengths, self.max_tokens, self.max_batch):
-            arrays = self._forward([self._sequence(encoded, content, units[u]) for u in batch], layers, blocks)
+        budget = self.max_tokens
+        queue = plan_batches(lengths, budget, self.max_batch)
+        while queue:
+            batch = queue.pop(0)
+            try:
+                arrays = self._forward([self._sequence(encoded, content, units[u]) for u in batch], layers, blocks)
+            except torch.OutOfMemoryError:
+                if len(batch) == 1:
+                    raise
+                budget = max(1, budget // 2)
+                logger.warning(
+                    "out of memory on a batch of %d sequences of up to %d pieces; retrying with the token budget "
+                    "halved to %d",
+                    len(batch),
+                    int(lengths[batch].max()),
+                    budget,
+                )
+                _free_device_cache(self.model.device)
+                rest = np.concatenate([batch, *queue])
+                queue = [rest[b] for b in plan_batches(lengths[rest], budget, self.max_batch)]
+                continue
             for u, array in zip(batch, arrays):
                 t = units[u][0]
                 if t not in starts:
@@ -245,7 +262,7 @@ class Extractor:
                     continue
                 pieces.setdefault(t, {})[units[u][1]] = array
                 if len(pieces[t]) == len(starts[t]):
-                    out[t] = _stitch(pieces.pop(t), starts[t], content[t], len(encoded[t].ids))
+                    out[t] = stitch(pieces.pop(t), starts[t], content[t], len(encoded[t].ids))
             bar.update(int(lengths[batch].sum()))
         bar.close()
         return out  # type: ignore[return-value]
@@ -283,19 +300,27 @@ class Extractor:
             if types is not None:
                 types[row, begin : begin + n] = seq_types
         device = self.model.device
-        inputs = {
-            "input_ids": torch.from_numpy(ids).to(device),
-            "attention_mask": torch.from_numpy(mask).to(device),
-        }
+        accelerated = device.type == "cuda"
+
+        def to_device(array: np.ndarray) -> torch.Tensor:
+            tensor = torch.from_numpy(array)
+            return tensor.pin_memory().to(device, non_blocking=True) if accelerated else tensor.to(device)
+
+        inputs = {"input_ids": to_device(ids), "attention_mask": to_device(mask)}
         if types is not None:
-            inputs["token_type_ids"] = torch.from_numpy(types).to(device)
+            inputs["token_type_ids"] = to_device(types)
         lang = self._lang_id()
         if lang is not None:
             inputs["langs"] = torch.full(ids.shape, lang, dtype=torch.int64, device=device)
         inputs.update(family.model_kwargs)
         with torch.inference_mode():
             states = run_layers(self.model, inputs, layers, self.num_layers, blocks)
-            host = [states[k].float().cpu().numpy() for k in layers]
+            # Only the requested layers leave the device, in the model's dtype (half the bytes for bf16/fp16),
+            # into pinned memory without blocking; float32 on the host.
+            copies = [states[k].to("cpu", non_blocking=accelerated) for k in layers]
+            if accelerated:
+                torch.cuda.synchronize(device)
+            host = [c.float().numpy() for c in copies]
         return [
             np.stack([h[row, begin : begin + n] for h in host]) for row, (n, begin) in enumerate(zip(lengths, begins))
         ]
@@ -328,46 +353,10 @@ class Extractor:
         return f"Extractor({self.name or type(self.model).__name__!r}, layers={self.layers!r})"
 
 
-def _stitch(windows: dict[int, np.ndarray], starts: np.ndarray, content: tuple[int, int], n_tokens: int) -> np.ndarray:
-    """Join the windows of one long text: each content piece from the window where it has most context.
-
-    The leading specials come from the first window and the trailing ones from the last.
-    """
-    first, stop = content
-    stacked = np.stack([windows[first + int(a)] for a in starts])  # (windows, layers, window tokens, dim)
-    size = stacked.shape[2] - (n_tokens - (stop - first))
-    p = np.arange(stop - first)
-    w = best_window(stop - first, starts, size)
-    middle = stacked[w, :, first + p - starts[w]]  # (content, layers, dim)
-    return np.concatenate(
-        [
-            stacked[0, :, :first],
-            middle.transpose(1, 0, 2),
-            stacked[-1, :, stacked.shape[2] - (n_tokens - stop) :],
-        ],
-        axis=1,
-    )
-
-
-def _unique_texts(targets: Sequence[Target]) -> tuple[list[str], list[int]]:
-    """Check targets and return the distinct texts and, per target, the index of its text."""
-    if isinstance(targets, tuple) and len(targets) == 2 and isinstance(targets[0], str):
-        raise TypeError("targets must be a list of (text, (start, end)); for one target pass [target]")
-    index: dict[str, int] = {}
-    which = []
-    for i, target in enumerate(targets):
-        try:
-            text, (start, end) = target
-        except (TypeError, ValueError):
-            raise TypeError(f"targets[{i}] is {target!r}; expected (text, (start, end))") from None
-        if not isinstance(text, str):
-            raise TypeError(f"targets[{i}]: the text is a {type(text).__name__}, not a string")
-        if not (isinstance(start, int) and isinstance(end, int) and 0 <= start < end <= len(text)):
-            raise ValueError(
-                f"targets[{i}]: span ({start}, {end}) is not a non-empty span of a text of {len(text)} characters"
-            )
-        which.append(index.setdefault(text, len(index)))
-    return list(index), which
+def _free_device_cache(device: torch.device) -> None:
+    """Return cached blocks to the device after an out-of-memory error."""
+    if device.type == "cuda":
+        torch.cuda.empty_cache()
 
 
 def _summarise(problems: list[str], what: str, shown: int = 5) -> str:

@@ -222,3 +222,37 @@ def test_minilm_alignment_exact(minilm):
     assert pieces["😀"] == ["[UNK]"]
     # BERT drops the zero-width space and reads "ab" as one piece, shared by the two words around it
     assert pieces["a"] == pieces["b"] == ["ab"]
+
+
+def test_out_of_memory_halves_the_budget_and_retries(tiny_bert, monkeypatch, caplog):
+    from ctxemb import Extractor
+
+    texts = [f"text number {i} " * (1 + i % 5) for i in range(20)]
+    expected = tiny_bert.embed(texts)
+    real = Extractor._forward
+    sizes = []
+
+    def fragile(self, sequences, layers, blocks):
+        padded = len(sequences) * max(len(ids) for ids, _ in sequences)
+        if padded > 64:
+            raise torch.OutOfMemoryError("CUDA out of memory (simulated)")
+        sizes.append(padded)
+        return real(self, sequences, layers, blocks)
+
+    monkeypatch.setattr(Extractor, "_forward", fragile)
+    with caplog.at_level(logging.WARNING, logger="ctxemb"):
+        got = tiny_bert.embed(texts)
+    assert "token budget halved" in caplog.text
+    assert max(sizes) <= 64
+    for a, b in zip(expected, got):
+        np.testing.assert_allclose(b.hidden, a.hidden, **TOL)
+
+
+def test_half_precision_comes_back_as_float32(tiny_bert_dir):
+    from ctxemb import Extractor
+
+    full = Extractor.from_pretrained(tiny_bert_dir, device="cpu").embed([SENTENCES[0]])[0]
+    half = Extractor.from_pretrained(tiny_bert_dir, device="cpu", dtype="bf16").embed([SENTENCES[0]])[0]
+    assert half.hidden.dtype == np.float32
+    np.testing.assert_allclose(half.hidden, full.hidden, atol=0.1)
+    assert not np.array_equal(half.hidden, full.hidden)
