@@ -82,26 +82,26 @@ def encode(
     pre = [i for i, item in enumerate(items) if not isinstance(item, str) and len(item) > 0]
     if raw:
         texts = [items[i] if isinstance(items[i], str) else "" for i in raw]
-        batch = _tokenize(tokenizer, texts, is_split_into_words=False)
-        for row, (i, text) in enumerate(zip(raw, texts)):
+        with_types = "token_type_ids" in tokenizer.model_input_names
+        for i, text, encoding in zip(raw, texts, _tokenize(tokenizer, texts, is_split_into_words=False)):
             spans = np.array(split_words(text, split), dtype=np.int64).reshape(-1, 2)
-            ids, type_ids, special, offsets = _arrays(batch, row)
+            ids, type_ids, special, offsets = _arrays(encoding, with_types)
             ptr, pieces = words_from_offsets(offsets, special, spans)
             words = [text[s:e] for s, e in spans]
-            out[i] = Encoded(text, ids, type_ids, special, offsets, batch.tokens(row), words, spans, ptr, pieces)
+            out[i] = Encoded(text, ids, type_ids, special, offsets, encoding.tokens, words, spans, ptr, pieces)
     if pre:
         word_lists = [list(items[i]) for i in pre]
-        batch = _tokenize(tokenizer, word_lists, is_split_into_words=True)
-        for row, (i, words) in enumerate(zip(pre, word_lists)):
+        with_types = "token_type_ids" in tokenizer.model_input_names
+        for i, words, encoding in zip(pre, word_lists, _tokenize(tokenizer, word_lists, is_split_into_words=True)):
             spans = _joined_spans(words)
-            ids, type_ids, special, offsets = _arrays(batch, row)
-            word_ids = batch.word_ids(row)
+            ids, type_ids, special, offsets = _arrays(encoding, with_types)
+            word_ids = encoding.word_ids
             for t, w in enumerate(word_ids):
                 if w is not None:
                     offsets[t] += spans[w, 0]
             ptr, pieces = words_from_word_ids(word_ids, len(words))
             text = " ".join(words)
-            out[i] = Encoded(text, ids, type_ids, special, offsets, batch.tokens(row), words, spans, ptr, pieces)
+            out[i] = Encoded(text, ids, type_ids, special, offsets, encoding.tokens, words, spans, ptr, pieces)
     return out  # type: ignore[return-value]
 
 
@@ -152,7 +152,21 @@ def _joined_spans(words: list[str]) -> np.ndarray:
     return np.stack([starts, starts + np.array([len(w) for w in words])], axis=1).astype(np.int64).reshape(-1, 2)
 
 
-def _tokenize(tokenizer: Any, inputs: list[Any], is_split_into_words: bool) -> Any:
+def _tokenize(tokenizer: Any, inputs: list[Any], is_split_into_words: bool) -> list[Any]:
+    """The `tokenizers` encodings of a batch, with the model's special tokens, never truncated or padded.
+
+    When the Rust tokenizer is in its plain state (no truncation or padding set on it) it is called directly,
+    which is what transformers does underneath, without converting every encoding to Python lists; otherwise
+    transformers' own call sets that state right.
+    """
+    backend = getattr(tokenizer, "backend_tokenizer", None)
+    if (
+        backend is not None
+        and backend.truncation is None
+        and backend.padding is None
+        and backend.encode_special_tokens == bool(getattr(tokenizer, "split_special_tokens", False))
+    ):
+        return backend.encode_batch(inputs, add_special_tokens=True, is_pretokenized=is_split_into_words)
     return tokenizer(
         inputs,
         is_split_into_words=is_split_into_words,
@@ -163,15 +177,14 @@ def _tokenize(tokenizer: Any, inputs: list[Any], is_split_into_words: bool) -> A
         return_attention_mask=False,
         return_token_type_ids="token_type_ids" in tokenizer.model_input_names,
         verbose=False,
-    )
+    ).encodings
 
 
-def _arrays(batch: Any, row: int) -> tuple[np.ndarray, np.ndarray | None, np.ndarray, np.ndarray]:
-    ids = np.asarray(batch["input_ids"][row], dtype=np.int64)
-    type_ids = batch.get("token_type_ids")
-    type_ids = None if type_ids is None else np.asarray(type_ids[row], dtype=np.int64)
-    special = np.asarray(batch["special_tokens_mask"][row], dtype=bool).reshape(len(ids))
-    offsets = np.asarray(batch["offset_mapping"][row], dtype=np.int64).reshape(len(ids), 2)
+def _arrays(encoding: Any, with_types: bool) -> tuple[np.ndarray, np.ndarray | None, np.ndarray, np.ndarray]:
+    ids = np.asarray(encoding.ids, dtype=np.int64)
+    type_ids = np.asarray(encoding.type_ids, dtype=np.int64) if with_types else None
+    special = np.asarray(encoding.special_tokens_mask, dtype=bool).reshape(len(ids))
+    offsets = np.asarray(encoding.offsets, dtype=np.int64).reshape(len(ids), 2)
     return ids, type_ids, special, offsets
 
 
