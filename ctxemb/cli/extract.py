@@ -1,15 +1,24 @@
-"""``ctxemb extract``: embed a file of texts and write word or sentence vectors to one safetensors file."""
+"""``ctxemb extract``: embed a file of texts into a store directory (streamed, resumable) or one safetensors file.
+
+``--output DIR`` writes a store (shards plus a manifest; read it with ``ctxemb.open_store(DIR)``); it runs under
+``accelerate launch --multi_gpu --num_processes N -m ctxemb extract ...`` (or ``torchrun``) with each process
+embedding its share. ``--output FILE.safetensors`` embeds everything in memory and writes one file (read it
+with ``ctxemb.export.load_extraction``).
+"""
 
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 from pathlib import Path
 
 from ..export import save_extraction
 from ..layers import parse_layers
+from ..mixing import MIX_MODES
 from ..pooling import SENTENCE_POOLS, WORD_POOLS
+from ..store.distributed import launched_world_size, process_device
+from ..store.inputs import INPUT_FORMATS, ON_ERROR, Problems, as_source
+from ..store.writer import STORE_DTYPES, VECTOR_KINDS, extract_to
 
 logger = logging.getLogger("ctxemb")
 
@@ -25,69 +34,116 @@ def register(sub: argparse._SubParsersAction) -> None:
         default=None,
         help=f"word: {'|'.join(WORD_POOLS)} (default mean); sentence: {'|'.join(SENTENCE_POOLS)} (default mean)",
     )
-    p.add_argument("--input", required=True, type=Path, help="text file (one text per line) or .jsonl")
-    p.add_argument("--field", default="text", help="JSONL field holding the text (default: text)")
-    p.add_argument("--output", required=True, type=Path, help="output .safetensors file")
+    p.add_argument("--input", required=True, type=Path, help="text file (one text per line), .jsonl, .csv, .parquet")
+    p.add_argument("--format", choices=INPUT_FORMATS, default="auto", help="input format (default: from the suffix)")
+    p.add_argument("--field", default="text", help="JSONL field or CSV/Parquet column of the texts (default: text)")
+    p.add_argument("--id-field", default=None, help="field or column of the ids (default: line or row numbers)")
+    p.add_argument("--output", required=True, type=Path, help="store directory, or a .safetensors file")
+    p.add_argument("--on-error", choices=ON_ERROR, default="fail", help="an unreadable input line: fail or skip it")
     p.add_argument("--device", default="auto")
-    p.add_argument("--dtype", default=None, help="float32 | bf16 | fp16 (default: the checkpoint's)")
+    p.add_argument("--dtype", default=None, help="compute dtype: float32 | bf16 | fp16 (default: the checkpoint's)")
     p.add_argument("--split", choices=("punct", "whitespace"), default="punct", help="how texts split into words")
     p.add_argument("--no-progress", action="store_true")
+    store = p.add_argument_group("store directory output")
+    store.add_argument("--vectors", default=None, help=f"comma list of {', '.join(VECTOR_KINDS)} (default: --level)")
+    store.add_argument("--word-pool", choices=WORD_POOLS, default=None, help="default: --pool at word level, or mean")
+    store.add_argument(
+        "--sentence-pool", choices=SENTENCE_POOLS, default=None, help="default: --pool at sentence level, or mean"
+    )
+    store.add_argument("--mix", choices=MIX_MODES, default=None, help="store one mix of the layers")
+    store.add_argument("--mix-weights", default=None, help="comma list of weights, one per layer, for --mix weighted")
+    store.add_argument("--store-dtype", choices=STORE_DTYPES, default="float32", help="dtype on disk")
+    store.add_argument("--shard-size", type=int, default=1000, help="texts per shard (default: 1000)")
+    store.add_argument("--overwrite", action="store_true", help="delete an existing store there and start over")
     p.set_defaults(run=run)
 
 
-def read_texts(path: Path, field: str = "text") -> list[str]:
-    """Read one text per line, or the ``field`` of each line of a ``.jsonl`` file.
-
-    Raises:
-        ValueError: a line that is not UTF-8, not JSON, or lacks the field, naming the file and line.
-    """
-    texts = []
-    with open(path, "rb") as f:
-        for number, raw in enumerate(f, start=1):
-            try:
-                line = raw.decode("utf-8").rstrip("\r\n")
-            except UnicodeDecodeError as e:
-                raise ValueError(f"{path}:{number}: not valid UTF-8 ({e.reason} at byte {e.start})") from None
-            if path.suffix != ".jsonl":
-                texts.append(line)
-                continue
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise ValueError(f"{path}:{number}: not valid JSON ({e.msg})") from None
-            if not isinstance(record, dict) or not isinstance(record.get(field), str):
-                raise ValueError(f"{path}:{number}: no string field {field!r}")
-            texts.append(record[field])
-    return texts
-
-
 def run(args: argparse.Namespace) -> int:
-    """Embed the input file and write the output file."""
-    from ..extractor import Extractor
-
+    """Embed the input file and write the output store or file."""
     pool = args.pool or "mean"
     allowed = WORD_POOLS if args.level == "word" else SENTENCE_POOLS
     if pool not in allowed:
         raise ValueError(f"--pool {pool} is not a {args.level} pool; choose one of {', '.join(allowed)}")
-    texts = read_texts(args.input, args.field)
+    source = as_source(args.input, args.field, args.id_field, args.format)
+    if args.output.suffix == ".safetensors":
+        return _run_file(args, source, pool)
+    return _run_store(args, source, pool)
+
+
+def _extractor(args: argparse.Namespace, device: object) -> object:
+    from ..extractor import Extractor
+
+    return Extractor.from_pretrained(
+        args.model, layers=parse_layers(args.layers), device=device, dtype=args.dtype, split=args.split
+    )
+
+
+def _run_file(args: argparse.Namespace, source: object, pool: str) -> int:
+    """The whole input in memory, one safetensors file out."""
+    store_only = [
+        name for name in ("vectors", "word_pool", "sentence_pool", "mix", "mix_weights") if getattr(args, name)
+    ]
+    if store_only or args.overwrite or args.store_dtype != "float32" or launched_world_size() > 1:
+        raise ValueError(
+            "--vectors, --word-pool, --sentence-pool, --mix, --store-dtype, --overwrite and multi-process launches "
+            "need a store directory: give --output a path that does not end in .safetensors"
+        )
+    problems = Problems(args.on_error)
+    texts = [record.text for record in source.records(problems)]  # type: ignore[attr-defined]
     if not texts:
         raise ValueError(f"{args.input}: no texts")
-    extractor = Extractor.from_pretrained(
-        args.model, layers=parse_layers(args.layers), device=args.device, dtype=args.dtype, split=args.split
-    )
-    results = extractor.embed(texts, progress=not args.no_progress)
+    extractor = _extractor(args, args.device)
+    results = extractor.embed(texts, progress=not args.no_progress)  # type: ignore[attr-defined]
     args.output.parent.mkdir(parents=True, exist_ok=True)
     save_extraction(args.output, results, args.level, pool, args.model)
-    words = sum(len(r.words) for r in results)
     logger.info(
         "wrote %s: %d texts, %d words, layers %s, %s vectors (%s pool); load with ctxemb.export.load_extraction(path)",
         args.output,
         len(results),
-        words,
+        sum(len(r.words) for r in results),
         list(results[0].layers),
         args.level,
         pool,
+    )
+    return 0
+
+
+def _run_store(args: argparse.Namespace, source: object, pool: str) -> int:
+    """Stream the input into a store directory, shard by shard, in this process's share of the shards."""
+    import torch
+
+    vectors = [v.strip() for v in args.vectors.split(",")] if args.vectors else [args.level]
+    weights = [float(w) for w in args.mix_weights.split(",")] if args.mix_weights else None
+    device: object = args.device
+    if launched_world_size() > 1 and args.device in ("auto", "cuda"):
+        device = process_device(cpu=not torch.cuda.is_available())
+    extractor = _extractor(args, device)
+    store = extract_to(
+        extractor,  # type: ignore[arg-type]
+        args.output,
+        source,
+        vectors=vectors,  # type: ignore[arg-type]
+        word_pool=args.word_pool or (pool if args.level == "word" else "mean"),
+        sentence_pool=args.sentence_pool or (pool if args.level == "sentence" else "mean"),
+        mix=args.mix,
+        mix_weights=weights,
+        dtype=args.store_dtype,
+        shard_size=args.shard_size,
+        on_error=args.on_error,
+        overwrite=args.overwrite,
+        progress=not args.no_progress,
+    )
+    manifest = store.manifest
+    logger.info(
+        "wrote the store %s: %d texts, %d words, %d shards, layers %s, %s vectors, %s (%d input records skipped); "
+        "read it with ctxemb.open_store(path)",
+        args.output,
+        len(store),
+        manifest["words"],
+        len(manifest["shards"]),
+        list(store.layers),
+        ", ".join(store.vectors),
+        store.dtype.name,
+        manifest["skipped"],
     )
     return 0

@@ -1,0 +1,291 @@
+"""Texts for a store, streamed from files, datasets or Python iterables, each with a stable id.
+
+Ids are strings. By default: the 1-based line number for plain text and JSONL (the number error messages
+give), the 0-based row index for CSV, Parquet, ``datasets`` and Python iterables; or the value of an id
+column (``id_field``). A record that cannot be read (bad UTF-8, bad JSON, a missing or non-string field) is
+reported with its file and line (or row) and, per ``on_error``, stops the run (``"fail"``) or is skipped
+(``"skip"``); skipped records keep their place, so the ids of the others do not move.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import logging
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+logger = logging.getLogger(__name__)
+
+OnError = Literal["skip", "fail"]
+InputFormat = Literal["auto", "text", "jsonl", "csv", "parquet"]
+ON_ERROR: tuple[str, ...] = ("skip", "fail")
+INPUT_FORMATS: tuple[str, ...] = ("auto", "text", "jsonl", "csv", "parquet")
+_SUFFIXES = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".tsv": "csv", ".parquet": "parquet"}
+_SHOWN = 20  # skipped records logged one by one; the rest are counted
+
+
+@dataclass(frozen=True)
+class Record:
+    """One text to embed: its stable id and the text (a string, or pre-split words)."""
+
+    id: str
+    text: str | list[str]
+
+
+@dataclass
+class Problems:
+    """What happens to records that cannot be read: fail at once, or skip and count them.
+
+    Attributes:
+        on_error: ``"fail"`` raises a ValueError naming the file and line; ``"skip"`` logs and goes on.
+        verbose: log skipped records (the first few one by one).
+        skipped: how many records were skipped.
+        examples: the messages of the first skipped records.
+    """
+
+    on_error: OnError = "fail"
+    verbose: bool = True
+    skipped: int = 0
+    examples: list[str] = field(default_factory=list)
+
+    def report(self, where: str, reason: str) -> None:
+        """Fail or count one unreadable record (``where`` is ``file:line`` or ``... row i``)."""
+        message = f"{where}: {reason}"
+        if self.on_error == "fail":
+            raise ValueError(f"{message} (on_error='skip', --on-error skip on the command line, skips such records)")
+        self.skipped += 1
+        if len(self.examples) < _SHOWN:
+            self.examples.append(message)
+            if self.verbose:
+                logger.warning("skipped %s", message)
+
+
+class Source:
+    """A stream of records, read once per run; a run that resumes reads it again from the start."""
+
+    kind = "source"
+
+    def records(self, problems: Problems) -> Iterator[Record]:
+        """Yield the records in input order, reporting unreadable ones to ``problems``."""
+        raise NotImplementedError
+
+    def describe(self) -> dict[str, Any]:
+        """What the input is, for the store's provenance (compared when a run resumes)."""
+        return {"kind": self.kind, "fingerprint": None}
+
+
+class _File(Source):
+    def __init__(self, path: str | os.PathLike[str], field: str = "text", id_field: str | None = None) -> None:
+        self.path = Path(path)
+        self.field = field
+        self.id_field = id_field
+
+    def describe(self) -> dict[str, Any]:
+        if not self.path.is_file():
+            raise FileNotFoundError(f"input file {self.path} does not exist")
+        digest = hashlib.sha256()
+        with open(self.path, "rb") as f:
+            while block := f.read(1 << 20):
+                digest.update(block)
+        return {
+            "kind": self.kind,
+            "path": str(self.path.resolve()),
+            "field": None if self.kind == "text" else self.field,
+            "id_field": self.id_field,
+            "fingerprint": f"sha256:{digest.hexdigest()}",
+        }
+
+
+class TextFile(_File):
+    """A plain text file, one text per line (an empty line is an empty text); ids are line numbers."""
+
+    kind = "text"
+
+    def records(self, problems: Problems) -> Iterator[Record]:
+        with open(self.path, "rb") as f:
+            for number, raw in enumerate(f, start=1):
+                try:
+                    line = raw.decode("utf-8")
+                except UnicodeDecodeError as e:
+                    problems.report(f"{self.path}:{number}", f"not valid UTF-8 ({e.reason} at byte {e.start})")
+                    continue
+                yield Record(str(number), line.rstrip("\r\n"))
+
+
+class JsonlFile(_File):
+    """JSON lines: the string ``field`` of each object; ids are line numbers or the ``id_field`` values."""
+
+    kind = "jsonl"
+
+    def records(self, problems: Problems) -> Iterator[Record]:
+        with open(self.path, "rb") as f:
+            for number, raw in enumerate(f, start=1):
+                where = f"{self.path}:{number}"
+                try:
+                    line = raw.decode("utf-8")
+                except UnicodeDecodeError as e:
+                    problems.report(where, f"not valid UTF-8 ({e.reason} at byte {e.start})")
+                    continue
+                if not line.strip():
+                    continue
+                try:
+                    item = json.loads(line)
+                except json.JSONDecodeError as e:
+                    problems.report(where, f"not valid JSON ({e.msg})")
+                    continue
+                if not isinstance(item, dict) or not isinstance(item.get(self.field), str):
+                    problems.report(where, f"no string field {self.field!r}")
+                    continue
+                if self.id_field is not None and item.get(self.id_field) is None:
+                    problems.report(where, f"no id field {self.id_field!r}")
+                    continue
+                key = str(number) if self.id_field is None else str(item[self.id_field])
+                yield Record(key, item[self.field])
+
+
+class CsvFile(_File):
+    """CSV (or TSV) with a header row: the ``field`` column; ids are 0-based row numbers or ``id_field`` values."""
+
+    kind = "csv"
+
+    def records(self, problems: Problems) -> Iterator[Record]:
+        delimiter = "\t" if self.path.suffix == ".tsv" else ","
+        with open(self.path, encoding="utf-8", errors="surrogateescape", newline="") as f:
+            reader = csv.DictReader(f, delimiter=delimiter)
+            columns = reader.fieldnames or []
+            for name in (self.field, self.id_field):
+                if name is not None and name not in columns:
+                    raise ValueError(f"{self.path}: no column {name!r}; the columns are {', '.join(columns)}")
+            for row_number, row in enumerate(reader):
+                where = f"{self.path}:{reader.line_num}"
+                text, key = row.get(self.field), row.get(self.id_field) if self.id_field else str(row_number)
+                if text is None or key is None:
+                    problems.report(where, "too few fields")
+                    continue
+                try:
+                    text.encode("utf-8")
+                    key.encode("utf-8")
+                except UnicodeEncodeError:
+                    problems.report(where, "not valid UTF-8")
+                    continue
+                yield Record(key, text)
+
+
+class ParquetFile(_File):
+    """A Parquet file, read one row group batch at a time: the ``field`` column; ids as for CSV."""
+
+    kind = "parquet"
+
+    def records(self, problems: Problems) -> Iterator[Record]:
+        import pyarrow.parquet as pq
+
+        reader = pq.ParquetFile(self.path)
+        columns = reader.schema_arrow.names
+        for name in (self.field, self.id_field):
+            if name is not None and name not in columns:
+                raise ValueError(f"{self.path}: no column {name!r}; the columns are {', '.join(columns)}")
+        wanted = [self.field] if self.id_field is None else [self.field, self.id_field]
+        row = 0
+        for batch in reader.iter_batches(batch_size=1024, columns=wanted):
+            texts = batch.column(self.field).to_pylist()
+            keys = batch.column(self.id_field).to_pylist() if self.id_field else range(row, row + len(texts))
+            for text, key in zip(texts, keys):
+                if not isinstance(text, str) or key is None:
+                    what = f"{self.field!r} is {type(text).__name__}" if not isinstance(text, str) else "no id"
+                    problems.report(f"{self.path} row {row}", what)
+                else:
+                    yield Record(str(key), text)
+                row += 1
+
+
+class DatasetSource(Source):
+    """A ``datasets.Dataset`` or ``IterableDataset`` (streaming): its ``field`` column; ids as for CSV."""
+
+    kind = "dataset"
+
+    def __init__(self, dataset: Any, field: str = "text", id_field: str | None = None) -> None:
+        self.dataset = dataset
+        self.field = field
+        self.id_field = id_field
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "type": type(self.dataset).__name__,
+            "field": self.field,
+            "id_field": self.id_field,
+            "fingerprint": None,
+        }
+
+    def records(self, problems: Problems) -> Iterator[Record]:
+        columns = getattr(self.dataset, "column_names", None)
+        wanted = [self.field] if self.id_field is None else [self.field, self.id_field]
+        if columns is not None:
+            for name in wanted:
+                if name not in columns:
+                    raise ValueError(f"the dataset has no column {name!r}; its columns are {', '.join(columns)}")
+        rows = self.dataset.select_columns(wanted) if columns is not None else self.dataset
+        for i, row in enumerate(rows):
+            text = row.get(self.field)
+            key = str(i) if self.id_field is None else row.get(self.id_field)
+            if not isinstance(text, str) or key is None:
+                reason = f"{self.field!r} is {type(text).__name__}" if not isinstance(text, str) else "no id"
+                problems.report(f"dataset row {i}", reason)
+                continue
+            yield Record(str(key), text)
+
+
+class IterableSource(Source):
+    """A Python iterable of texts (strings or lists of words); ids are positions."""
+
+    kind = "python"
+
+    def __init__(self, texts: Iterable[Any]) -> None:
+        self.texts = texts
+
+    def records(self, problems: Problems) -> Iterator[Record]:
+        for i, item in enumerate(self.texts):
+            if isinstance(item, str):
+                yield Record(str(i), item)
+            elif isinstance(item, (list, tuple)) and all(isinstance(w, str) for w in item):
+                yield Record(str(i), list(item))
+            else:
+                problems.report(f"texts[{i}]", f"a {type(item).__name__}, not a string or a list of words")
+
+
+def as_source(
+    texts: Any, field: str = "text", id_field: str | None = None, input_format: InputFormat = "auto"
+) -> Source:
+    """Wrap what the caller passed: a path (``pathlib.Path``), a ``datasets`` dataset, or a list of texts.
+
+    Args:
+        texts: a ``Source``; an ``os.PathLike`` to a ``.txt``, ``.jsonl``, ``.csv``/``.tsv`` or ``.parquet``
+            file; a ``datasets.Dataset`` / ``IterableDataset``; or a list of texts.
+        field: the column (JSONL field) holding the text.
+        id_field: the column holding the ids; ``None`` numbers the records.
+        input_format: the file format, or ``"auto"`` to tell it from the file's suffix.
+
+    Raises:
+        TypeError: a plain string (a path must be a ``pathlib.Path``; a single text must be in a list).
+    """
+    if isinstance(texts, Source):
+        return texts
+    if isinstance(texts, str):
+        raise TypeError("texts is a string: pass pathlib.Path(...) for a file, or [text] for a single text")
+    if isinstance(texts, os.PathLike):
+        if input_format not in INPUT_FORMATS:
+            raise ValueError(f"unknown input format {input_format!r}; choose one of {', '.join(INPUT_FORMATS)}")
+        path = Path(texts)
+        kind = _SUFFIXES.get(path.suffix.lower(), "text") if input_format == "auto" else input_format
+        classes: dict[str, type[_File]] = {"text": TextFile, "jsonl": JsonlFile, "csv": CsvFile, "parquet": ParquetFile}
+        if kind == "text" and id_field is not None:
+            raise ValueError("a plain text file has no id field; its ids are line numbers")
+        return classes[kind](path, field, id_field)
+    if type(texts).__module__.startswith("datasets."):
+        return DatasetSource(texts, field, id_field)
+    return IterableSource(texts)

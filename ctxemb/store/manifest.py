@@ -1,0 +1,130 @@
+"""The store's manifest: what was extracted, from which model and input, and which shards it holds.
+
+``manifest.json`` is written when a run starts (``"status": "running"``, the run's settings and provenance) and
+rewritten when the last shard is done (``"status": "complete"``, the shard list and totals). Everything under
+``"settings"`` must match for a run to resume; a difference is an error that lists it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import torch
+
+FORMAT = "ctxemb-store"
+VERSION = 1
+MANIFEST = "manifest.json"
+_WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".msgpack", ".h5")
+
+
+def model_provenance(extractor: Any) -> dict[str, Any]:
+    """Name, weight and tokenizer hashes, type, size and compute dtype of the extractor's model.
+
+    The weight hash is the SHA-256 of the checkpoint's weight files (name and content, in name order) when they
+    can be found on disk, else of the parameters themselves (``"weights_from": "parameters"``).
+    """
+    model = extractor.model
+    files = _weight_files(getattr(model, "name_or_path", "") or "")
+    digest = hashlib.sha256()
+    if files:
+        for path in files:
+            digest.update(path.name.encode() + b"\0")
+            with open(path, "rb") as f:
+                while block := f.read(1 << 22):
+                    digest.update(block)
+        source = "files"
+    else:
+        for name, tensor in sorted(model.state_dict().items()):
+            digest.update(name.encode() + b"\0")
+            digest.update(tensor.detach().cpu().contiguous().reshape(-1).view(torch.uint8).numpy())
+        source = "parameters"
+    return {
+        "name": extractor.name or type(model).__name__,
+        "weights_sha256": digest.hexdigest(),
+        "weights_from": source,
+        "weight_files": [p.name for p in files],
+        "tokenizer_sha256": tokenizer_digest(extractor.tokenizer),
+        "model_type": getattr(model.config, "model_type", None),
+        "num_layers": int(extractor.num_layers),
+        "hidden_size": int(model.config.hidden_size),
+        "compute_dtype": str(model.dtype).removeprefix("torch."),
+    }
+
+
+def _weight_files(name_or_path: str) -> list[Path]:
+    """The weight files of a local checkpoint directory, or of a hub checkpoint in the local cache."""
+    directory = Path(name_or_path)
+    if directory.is_dir():
+        return sorted(p for p in directory.iterdir() if p.is_file() and p.suffix in _WEIGHT_SUFFIXES)
+    if not name_or_path:
+        return []
+    try:
+        from huggingface_hub import try_to_load_from_cache
+    except ImportError:  # pragma: no cover - transformers depends on it
+        return []
+    for filename in ("model.safetensors", "pytorch_model.bin"):
+        found = try_to_load_from_cache(name_or_path, filename)
+        if isinstance(found, str):
+            return [Path(found)]
+    return []
+
+
+def tokenizer_digest(tokenizer: Any) -> str:
+    """SHA-256 of the tokenizer's full definition (the `tokenizers` JSON, or the vocabulary of a Python one)."""
+    backend = getattr(tokenizer, "backend_tokenizer", None)
+    if backend is not None:
+        text = backend.to_str()
+    else:
+        text = json.dumps([type(tokenizer).__name__, sorted(tokenizer.get_vocab().items())], ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def differences(stored: Any, current: Any, prefix: str = "") -> list[str]:
+    """Every setting that differs between a stored manifest section and the current run, as ``key: a != b``."""
+    if isinstance(stored, dict) and isinstance(current, dict):
+        out: list[str] = []
+        for key in sorted(set(stored) | set(current), key=str):
+            name = f"{prefix}.{key}" if prefix else str(key)
+            if key not in stored:
+                out.append(f"{name}: not in the store, {current[key]!r} now")
+            elif key not in current:
+                out.append(f"{name}: {stored[key]!r} in the store, not set now")
+            else:
+                out.extend(differences(stored[key], current[key], name))
+        return out
+    if stored != current:
+        return [f"{prefix}: {stored!r} in the store != {current!r} now"]
+    return []
+
+
+def write_json(path: Path, content: dict[str, Any]) -> None:
+    """Write JSON atomically: a temporary file in the same directory, flushed to disk, then renamed."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "w", encoding="utf-8") as f:
+        json.dump(content, f, indent=1, ensure_ascii=False)
+        f.write("\n")
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def read_manifest(directory: Path) -> dict[str, Any] | None:
+    """The manifest of a store directory, or ``None`` when there is none.
+
+    Raises:
+        ValueError: the manifest is not a ctxemb store manifest, or of a newer format version.
+    """
+    path = directory / MANIFEST
+    if not path.is_file():
+        return None
+    with open(path, encoding="utf-8") as f:
+        manifest = json.load(f)
+    if manifest.get("format") != FORMAT:
+        raise ValueError(f"{path} is not a ctxemb store manifest (format {manifest.get('format')!r})")
+    if int(manifest.get("version", 0)) > VERSION:
+        raise ValueError(f"{path} has format version {manifest['version']}; this ctxemb reads up to {VERSION}")
+    return manifest

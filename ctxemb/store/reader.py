@@ -1,0 +1,230 @@
+"""Reading a store back: one logical sequence of texts over all shards, arrays memory-mapped."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .manifest import MANIFEST, read_manifest
+from .shards import SHARDS, TEXTS, complete_shards, open_arrays, open_texts, shard_metadata
+
+
+@dataclass(frozen=True, eq=False)
+class StoredText:
+    """One text of a store, with its vectors as read-only memory-mapped views (read from disk when used).
+
+    Shapes use ``layers`` (the stored layers), ``tokens`` (every piece, specials included), ``words`` and ``dim``.
+    A store made with a layer ``mix`` has no layer axis. Arrays the store does not keep are ``None``.
+
+    Attributes:
+        id: the text's stable id (a line number, row index, or the input's id column).
+        index: its position in the store.
+        text: the text.
+        pieces: ``tokens`` piece strings, specials included.
+        special: ``(tokens,)`` bool, True for special tokens.
+        offsets: ``(tokens, 2)`` character span of each piece (``(0, 0)`` for specials).
+        words: the words.
+        word_spans: ``(words, 2)`` character spans; ``text[s:e] == word``.
+        layers: absolute indices of the stored layers (0 = embedding output).
+        token_vectors: ``(layers, tokens, dim)``, or ``(tokens, dim)`` mixed.
+        word_vectors: ``(layers, words, dim)``, or ``(words, dim)`` mixed.
+        sentence_vector: ``(layers, dim)``, or ``(dim,)`` mixed.
+    """
+
+    id: str
+    index: int
+    text: str
+    pieces: list[str]
+    special: np.ndarray
+    offsets: np.ndarray
+    words: list[str]
+    word_spans: np.ndarray
+    layers: tuple[int, ...]
+    token_vectors: np.ndarray | None
+    word_vectors: np.ndarray | None
+    sentence_vector: np.ndarray | None
+
+    def __repr__(self) -> str:
+        preview = self.text if len(self.text) <= 40 else self.text[:37] + "..."
+        return f"StoredText(id={self.id!r}, {preview!r}, tokens={len(self.pieces)}, words={len(self.words)})"
+
+
+class Store(Sequence[StoredText]):
+    """A store directory written by :func:`ctxemb.store.extract_to` (or ``ctxemb extract --output DIR``).
+
+    ``store[i]`` is text number ``i`` (an ``int``), ``store["id"]`` the text with that id (ids are strings).
+    Opening reads the manifest only; a shard's files are memory-mapped the first time one of its texts is read,
+    and a text's vectors are read from disk only when used.
+
+    Attributes:
+        directory: where the store is.
+        manifest: the parsed ``manifest.json`` (settings, provenance, shard list).
+    """
+
+    def __init__(self, directory: Path, manifest: dict[str, Any], shards: list[tuple[Path, int]]) -> None:
+        self.directory = directory
+        self.manifest = manifest
+        self._paths = [path for path, _ in shards]
+        self._starts = np.concatenate([[0], np.cumsum([n for _, n in shards])]).astype(np.int64)
+        self._open: dict[int, tuple[Any, dict[str, np.ndarray]]] = {}
+        self._ids: dict[str, int] | None = None
+        extraction = manifest["settings"]["extraction"]
+        self.layers: tuple[int, ...] = tuple(extraction["layers"])
+        self.vectors: tuple[str, ...] = tuple(extraction["vectors"])
+        self.mixed: bool = extraction["mix"] is not None
+        self.dtype = np.dtype(manifest["settings"]["storage"]["dtype"])
+
+    def __len__(self) -> int:
+        return int(self._starts[-1])
+
+    def __getitem__(self, key: int | str) -> StoredText:  # type: ignore[override]
+        """Text number ``key`` (an int, negatives count from the end) or the text whose id is ``key`` (a str).
+
+        Raises:
+            IndexError: an index out of range.
+            KeyError: an id the store does not hold.
+        """
+        if isinstance(key, str):
+            return self._text(self.index_of(key))
+        if not isinstance(key, (int, np.integer)):
+            raise TypeError(f"a store is indexed by position (int) or id (str), not {type(key).__name__}")
+        index = int(key) + len(self) if key < 0 else int(key)
+        if not 0 <= index < len(self):
+            raise IndexError(f"text {key} is out of range for a store of {len(self)} texts")
+        return self._text(index)
+
+    def __iter__(self) -> Iterator[StoredText]:
+        for shard in range(len(self._paths)):
+            table, _ = self._shard(shard)
+            for row in range(table.num_rows):
+                yield self._text(int(self._starts[shard]) + row)
+
+    def index_of(self, key: str) -> int:
+        """The position of the text with id ``key`` (the id index is built on first use from the id columns).
+
+        Raises:
+            KeyError: no text has this id.
+            ValueError: two texts share an id.
+        """
+        if self._ids is None:
+            ids: dict[str, int] = {}
+            for shard in range(len(self._paths)):
+                column = self._shard(shard)[0].column("id").to_pylist()
+                for row, value in enumerate(column, start=int(self._starts[shard])):
+                    if ids.setdefault(value, row) != row:
+                        raise ValueError(
+                            f"id {value!r} is not unique in {self.directory}: texts {ids[value]} and {row}"
+                        )
+            self._ids = ids
+        try:
+            return self._ids[key]
+        except KeyError:
+            raise KeyError(f"no text with id {key!r} in {self.directory}") from None
+
+    @property
+    def ids(self) -> list[str]:
+        """Every id, in store order."""
+        return [value for shard in range(len(self._paths)) for value in self._shard(shard)[0].column("id").to_pylist()]
+
+    @property
+    def text_files(self) -> list[Path]:
+        """The Arrow files of the texts, one per shard, in order (for ``datasets``, see :meth:`to_dataset`)."""
+        return [path / TEXTS for path in self._paths]
+
+    def arrays(self, kind: str) -> list[np.ndarray]:
+        """The memory-mapped rows of one kind of vector, one array per shard: ``(rows, layers, dim)``.
+
+        Args:
+            kind: ``token``, ``word`` or ``sentence``.
+        """
+        if kind not in self.vectors:
+            raise KeyError(f"the store holds {', '.join(self.vectors)} vectors, not {kind}")
+        return [self._shard(shard)[1][f"{kind}_vectors"] for shard in range(len(self._paths))]
+
+    def to_dataset(self) -> Any:
+        """The texts as a ``datasets.Dataset`` (id, text, pieces, special, offsets, words, word_spans).
+
+        The shards' Arrow files are opened in place (memory-mapped, nothing copied). Vectors are not included:
+        read them with ``store[i]`` or :meth:`arrays`, or add them with ``dataset.map`` if a copy is wanted.
+        """
+        import datasets
+
+        parts = [datasets.Dataset.from_file(str(path)) for path in self.text_files]
+        return datasets.concatenate_datasets(parts) if parts else datasets.Dataset.from_dict({})
+
+    def _shard(self, shard: int) -> tuple[Any, dict[str, np.ndarray]]:
+        if shard not in self._open:
+            self._open[shard] = (open_texts(self._paths[shard]), open_arrays(self._paths[shard]))
+        return self._open[shard]
+
+    def _text(self, index: int) -> StoredText:
+        shard = int(np.searchsorted(self._starts, index, side="right")) - 1
+        row = index - int(self._starts[shard])
+        table, arrays = self._shard(shard)
+        meta = table.slice(row, 1).to_pylist()[0]
+        vectors: dict[str, np.ndarray | None] = {}
+        for kind, ptr in (("token", "token_ptr"), ("word", "word_ptr"), ("sentence", None)):
+            if kind not in self.vectors:
+                vectors[kind] = None
+                continue
+            start, stop = (row, row + 1) if ptr is None else (int(arrays[ptr][row]), int(arrays[ptr][row + 1]))
+            rows = arrays[f"{kind}_vectors"][start:stop]
+            if ptr is None:
+                vectors[kind] = rows[0]
+            else:
+                vectors[kind] = rows if self.mixed else rows.transpose(1, 0, 2)
+        return StoredText(
+            id=meta["id"],
+            index=index,
+            text=meta["text"],
+            pieces=meta["pieces"],
+            special=np.asarray(meta["special"], dtype=bool),
+            offsets=np.asarray(meta["offsets"], dtype=np.int64).reshape(-1, 2),
+            words=meta["words"],
+            word_spans=np.asarray(meta["word_spans"], dtype=np.int64).reshape(-1, 2),
+            layers=self.layers,
+            token_vectors=vectors["token"],
+            word_vectors=vectors["word"],
+            sentence_vector=vectors["sentence"],
+        )
+
+    def __repr__(self) -> str:
+        model = self.manifest["settings"]["model"]["name"]
+        return (
+            f"Store({str(self.directory)!r}, texts={len(self)}, model={model!r}, layers={list(self.layers)}, "
+            f"vectors={list(self.vectors)}, dtype={self.dtype.name})"
+        )
+
+
+def open_store(directory: str | os.PathLike[str], *, partial: bool = False) -> Store:
+    """Open a store directory for reading; only the manifest is read.
+
+    Args:
+        directory: the store.
+        partial: open a store whose run has not finished, over the complete shards present (in shard order);
+            positions then count the texts of those shards only.
+
+    Raises:
+        FileNotFoundError: no store there.
+        ValueError: the run has not finished (and ``partial`` is False).
+    """
+    directory = Path(directory)
+    manifest = read_manifest(directory)
+    if manifest is None:
+        raise FileNotFoundError(f"{directory} holds no ctxemb store (no {MANIFEST})")
+    if manifest.get("status") == "complete":
+        shards = [(directory / SHARDS / entry["name"], int(entry["texts"])) for entry in manifest["shards"]]
+        return Store(directory, manifest, shards)
+    if not partial:
+        done = len(complete_shards(directory))
+        raise ValueError(
+            f"the run writing {directory} has not finished ({done} shards complete); run the same command again to "
+            "resume it, or open_store(..., partial=True) to read the complete shards"
+        )
+    found = sorted(complete_shards(directory).items())
+    return Store(directory, manifest, [(path, int(shard_metadata(path)["texts"])) for _, path in found])

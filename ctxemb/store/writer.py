@@ -1,0 +1,415 @@
+"""Embedding a corpus into a store: streamed shard by shard, resumable, spread over processes by rank."""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import json
+import logging
+import math
+import os
+import shutil
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from ..layers import LayerSelection, resolve_layers
+from ..mixing import MIX_MODES, MixMode, mix
+from ..pooling import SENTENCE_POOLS, WORD_POOLS, SentencePool, WordPool, check_pool
+from .distributed import Ranks, current_ranks
+from .inputs import ON_ERROR, InputFormat, OnError, Problems, Record, as_source
+from .manifest import FORMAT, MANIFEST, VERSION, differences, model_provenance, read_manifest, write_json
+from .shards import SHARDS, complete_shards, remove_temporary, shard_metadata, text_table, write_shard
+
+if TYPE_CHECKING:
+    from ..extractor import Extractor
+    from .reader import Store
+
+logger = logging.getLogger(__name__)
+
+VectorKind = Literal["token", "word", "sentence"]
+StoreDtype = Literal["float32", "float16"]
+VECTOR_KINDS: tuple[str, ...] = ("token", "word", "sentence")
+STORE_DTYPES: tuple[str, ...] = ("float32", "float16")
+_CHUNK_BYTES = 256 << 20  # float32 hidden states held at once while a shard is embedded
+_CHARS_PER_PIECE = 3  # a low estimate, so that chunks stay under the budget
+
+
+@dataclass(frozen=True)
+class Layout:
+    """What a store keeps of each text, and how: which vectors, pooled how, mixed or not, in which dtype."""
+
+    layers: tuple[int, ...]
+    vectors: tuple[str, ...]
+    word_pool: str
+    sentence_pool: str
+    mix: str | None
+    mix_weights: tuple[float, ...] | None
+    dtype: str
+
+    def rows(self, array: np.ndarray) -> np.ndarray:
+        """``(layers, n, dim)`` float32 to stored rows: ``(n, layers, dim)``, or ``(n, dim)`` mixed, in the dtype."""
+        rows = np.moveaxis(array, 0, 1) if self.mix is None else mix(array, self.mix, self.mix_weights, axis=0)  # type: ignore[arg-type]
+        stored = np.asarray(rows, dtype=self.dtype)
+        if self.dtype == "float16" and stored.size:
+            overflow = int(np.count_nonzero(np.isinf(stored) & np.isfinite(rows)))
+            if overflow:
+                logger.warning("%d values exceed the float16 range and are stored as inf; use float32", overflow)
+        return stored
+
+    def describe(self) -> dict[str, Any]:
+        """The settings under ``"extraction"`` and ``"storage"`` in the manifest."""
+        return {
+            "layers": list(self.layers),
+            "vectors": list(self.vectors),
+            "word_pool": self.word_pool if "word" in self.vectors else None,
+            "sentence_pool": self.sentence_pool if "sentence" in self.vectors else None,
+            "mix": self.mix,
+            "mix_weights": None if self.mix_weights is None else list(self.mix_weights),
+            "dtype": self.dtype,
+        }
+
+
+def extract_to(
+    extractor: Extractor,
+    directory: str | os.PathLike[str],
+    texts: Any,
+    *,
+    field: str = "text",
+    id_field: str | None = None,
+    input_format: InputFormat = "auto",
+    vectors: Sequence[VectorKind] = ("word",),
+    layers: LayerSelection | None = None,
+    word_pool: WordPool = "mean",
+    sentence_pool: SentencePool = "mean",
+    mix: MixMode | None = None,
+    mix_weights: Sequence[float] | None = None,
+    dtype: StoreDtype = "float32",
+    shard_size: int = 1000,
+    on_error: OnError = "fail",
+    overwrite: bool = False,
+    progress: bool = False,
+) -> Store:
+    """Embed a corpus into a store directory, shard by shard; see :func:`ctxemb.open_store` to read it.
+
+    Texts are streamed: shard ``k`` holds texts ``k * shard_size .. (k + 1) * shard_size - 1`` of the input (after
+    skipped records), is embedded, written atomically and freed, so memory depends on the shard size, not on the
+    corpus. A run started again with the same arguments skips the complete shards (checking that their texts are
+    still the input's) and continues; different arguments are an error that lists them. Under ``accelerate
+    launch`` or ``torchrun``, process ``r`` of ``N`` embeds the shards ``k`` with ``k mod N == r`` and the main
+    process writes the manifest when all are done.
+
+    Args:
+        extractor: the model to run (in a multi-process run, put it on ``PartialState().device``).
+        directory: the store; created if missing (its parent must exist).
+        texts: a ``pathlib.Path`` (``.txt``, ``.jsonl``, ``.csv``, ``.tsv``, ``.parquet``), a ``datasets.Dataset``
+            or ``IterableDataset``, or a list of texts (strings or pre-split words).
+        field: the column (JSONL field) holding the texts.
+        id_field: the column holding the ids; by default line numbers (text, JSONL) or row indices.
+        input_format: ``auto`` (from the suffix), ``text``, ``jsonl``, ``csv`` or ``parquet``.
+        vectors: which arrays to keep: ``token`` ``(tokens, layers, dim)``, ``word`` ``(words, layers, dim)``,
+            ``sentence`` ``(texts, layers, dim)``.
+        layers: the layer selection; the extractor's by default.
+        word_pool: how pieces make a word (``first | last | mean | max | first_last``).
+        sentence_pool: how tokens make a sentence vector (``mean | max | cls | last``).
+        mix: ``None`` keeps every layer; ``mean | sum | concat | weighted`` stores one mixed vector per row
+            (see :func:`ctxemb.mix`).
+        mix_weights: one weight per layer, for ``mix="weighted"``.
+        dtype: the dtype on disk, ``float32`` or ``float16`` (the model computes in its own dtype).
+        shard_size: texts per shard.
+        on_error: an unreadable input record stops the run (``fail``) or is logged and skipped (``skip``).
+        overwrite: delete an existing store in ``directory`` and start over.
+        progress: show a progress bar over texts.
+
+    Returns:
+        The finished store.
+
+    Raises:
+        ValueError: a bad option; a store in ``directory`` made with other settings (listing them); a directory
+            that holds something else; an input that changed under a store being resumed.
+        OSError: a shard could not be written (full disk, directory gone); the shards written so far stay valid.
+    """
+    layout = _layout(extractor, vectors, layers, word_pool, sentence_pool, mix, mix_weights, dtype)
+    if not isinstance(shard_size, int) or shard_size < 1:
+        raise ValueError(f"shard_size must be a positive integer, got {shard_size!r}")
+    if on_error not in ON_ERROR:
+        raise ValueError(f"unknown on_error {on_error!r}; choose one of {', '.join(ON_ERROR)}")
+    source = as_source(texts, field, id_field, input_format)
+    directory = Path(directory)
+    settings = {
+        "ctxemb_version": _version(),
+        "model": model_provenance(extractor),
+        "extraction": {
+            **{k: v for k, v in layout.describe().items() if k != "dtype"},
+            "split": extractor.split,
+            "window": extractor.window,
+            "stride": extractor.stride,
+            "lang": extractor.lang,
+        },
+        "storage": {"dtype": layout.dtype, "shard_size": shard_size},
+        "input": {**source.describe(), "on_error": on_error},
+    }
+    ranks = current_ranks(cpu=extractor.model.device.type == "cpu")
+    done = _prepare(directory, settings, overwrite, ranks)
+    problems = Problems(on_error, verbose=ranks.main)
+    bar = tqdm(unit="text", disable=not (progress and ranks.main), desc="storing")
+    count, shard, pending = 0, 0, []
+    for record in source.records(problems):
+        if ranks.owns(shard):
+            pending.append(record)
+        count += 1
+        bar.update(1)
+        if count % shard_size == 0:
+            if ranks.owns(shard):
+                _shard(extractor, directory, shard, pending, layout, done)
+            shard, pending = shard + 1, []
+    if count % shard_size and ranks.owns(shard):
+        _shard(extractor, directory, shard, pending, layout, done)
+    bar.close()
+    ranks.barrier()
+    if ranks.main:
+        _finish(directory, settings, math.ceil(count / shard_size), problems)
+    ranks.barrier()
+    from .reader import open_store
+
+    return open_store(directory)
+
+
+def _layout(
+    extractor: Extractor,
+    vectors: Sequence[str],
+    layers: LayerSelection | None,
+    word_pool: str,
+    sentence_pool: str,
+    mix_mode: str | None,
+    mix_weights: Sequence[float] | None,
+    dtype: str,
+) -> Layout:
+    """Check the storage options before anything is read or computed."""
+    kinds = (vectors,) if isinstance(vectors, str) else tuple(vectors)
+    unknown = [k for k in kinds if k not in VECTOR_KINDS]
+    if unknown or not kinds:
+        raise ValueError(f"vectors must be some of {', '.join(VECTOR_KINDS)}; got {list(kinds)}")
+    kinds = tuple(k for k in VECTOR_KINDS if k in kinds)
+    check_pool(word_pool, WORD_POOLS, "word")
+    check_pool(sentence_pool, SENTENCE_POOLS, "sentence")
+    if mix_mode is not None and mix_mode not in MIX_MODES:
+        raise ValueError(f"unknown mix {mix_mode!r}; choose one of {', '.join(MIX_MODES)} or None")
+    kept = resolve_layers(extractor.layers if layers is None else layers, extractor.num_layers)
+    weights = None if mix_weights is None else tuple(float(w) for w in mix_weights)
+    if (weights is not None) != (mix_mode == "weighted"):
+        raise ValueError("mix_weights are required for mix='weighted' and only for it")
+    if weights is not None and len(weights) != len(kept):
+        raise ValueError(f"got {len(weights)} mix weights for {len(kept)} layers {list(kept)}")
+    if dtype not in STORE_DTYPES:
+        raise ValueError(f"unknown store dtype {dtype!r}; choose one of {', '.join(STORE_DTYPES)}")
+    return Layout(kept, kinds, word_pool, sentence_pool, mix_mode, weights, dtype)
+
+
+def _version() -> str:
+    from .. import __version__
+
+    return __version__
+
+
+def _prepare(directory: Path, settings: dict[str, Any], overwrite: bool, ranks: Ranks) -> dict[int, Path]:
+    """Check (every process) and set up (the main one) the store directory; the complete shards to keep.
+
+    Raises:
+        ValueError: the directory holds something other than a store, or a store made with other settings.
+        FileNotFoundError: the directory's parent does not exist.
+    """
+    existing = None
+    if directory.exists():
+        if not directory.is_dir():
+            raise ValueError(f"{directory} exists and is not a directory")
+        existing = read_manifest(directory)
+        if existing is None and any(directory.iterdir()):
+            raise ValueError(f"{directory} is not empty and holds no ctxemb store ({MANIFEST}); choose another")
+    if existing is not None and not overwrite:
+        diff = differences(existing.get("settings", {}), settings)
+        if diff:
+            raise ValueError(
+                f"the store in {directory} was made with other settings; run again with the same ones to resume, "
+                "or pass overwrite=True (--overwrite) to start over:\n  " + "\n  ".join(diff)
+            )
+    if ranks.main:
+        if existing is not None and overwrite:
+            shutil.rmtree(directory / SHARDS, ignore_errors=True)
+            (directory / MANIFEST).unlink()
+            existing = None
+        try:
+            directory.mkdir(exist_ok=True)
+        except FileNotFoundError:
+            raise FileNotFoundError(
+                f"cannot create the store directory {directory}: {directory.parent} does not exist"
+            ) from None
+        (directory / SHARDS).mkdir(exist_ok=True)
+        remove_temporary(directory)
+        if existing is None:
+            write_json(
+                directory / MANIFEST, {"format": FORMAT, "version": VERSION, "status": "running", "settings": settings}
+            )
+    ranks.barrier()
+    done = complete_shards(directory)
+    if done and ranks.main:
+        logger.info("resuming %s: %d complete shards are kept", directory, len(done))
+    return done
+
+
+def _digest(records: list[Record]) -> str:
+    """SHA-256 of a shard's ids and texts: tells whether the input still holds the same texts."""
+    digest = hashlib.sha256()
+    for record in records:
+        digest.update(json.dumps([record.id, record.text], ensure_ascii=False).encode("utf-8") + b"\n")
+    return digest.hexdigest()
+
+
+def _shard(
+    extractor: Extractor, directory: Path, index: int, records: list[Record], layout: Layout, done: dict[int, Path]
+) -> None:
+    """Embed and write shard ``index``, or check the complete one already on disk.
+
+    Raises:
+        ValueError: the complete shard holds other texts than the input now gives.
+        OSError: the shard could not be written (with what to do next).
+    """
+    digest = _digest(records)
+    if index in done:
+        meta = shard_metadata(done[index])
+        if meta.get("input_sha256") != digest:
+            raise ValueError(
+                f"the input changed since shard {index} of {directory} was written (its {meta.get('texts')} texts "
+                f"from id {meta.get('first_id')!r} differ from the input's); pass overwrite=True (--overwrite) "
+                "to start over"
+            )
+        return
+    table, arrays = _embed(extractor, records, layout)
+    metadata = {"shard": str(index), "texts": str(len(records)), "first_id": records[0].id, "input_sha256": digest}
+    try:
+        write_shard(directory, index, table, arrays, metadata)
+    except OSError as error:
+        kept = len(complete_shards(directory)) if directory.is_dir() else 0
+        cause = "the disk is full" if error.errno == errno.ENOSPC else (error.strerror or str(error))
+        if not (directory / SHARDS).is_dir():
+            cause = f"the store directory {directory / SHARDS} no longer exists"
+        raise OSError(
+            error.errno,
+            f"could not write shard {index} of the store {directory}: {cause}. The {kept} shards already written "
+            "are complete and valid; fix the cause and run the same command again to resume",
+        ) from error
+
+
+def _embed(extractor: Extractor, records: list[Record], layout: Layout) -> tuple[Any, dict[str, np.ndarray]]:
+    """Embed one shard's texts, a chunk at a time; its Arrow table of texts and its arrays."""
+    columns: dict[str, list[Any]] = {k: [] for k in ("text", "pieces", "special", "offsets", "words", "word_spans")}
+    token_counts, word_counts = [], []
+    blocks: dict[str, list[np.ndarray]] = {k: [] for k in layout.vectors}
+    per_piece = 4 * len(layout.layers) * int(extractor.model.config.hidden_size)
+    for chunk in _chunks(records, max(1, _CHUNK_BYTES // per_piece)):
+        for result in extractor.embed([r.text for r in chunk], layers=layout.layers):
+            columns["text"].append(result.text)
+            columns["pieces"].extend(result.tokens)
+            columns["special"].append(result.special)
+            columns["offsets"].append(result.offsets)
+            columns["words"].extend(result.words)
+            columns["word_spans"].append(result.word_spans)
+            token_counts.append(len(result.tokens))
+            word_counts.append(len(result.words))
+            if "token" in blocks:
+                blocks["token"].append(layout.rows(result.hidden))
+            if "word" in blocks:
+                blocks["word"].append(layout.rows(result.word_vectors(layout.word_pool)))  # type: ignore[arg-type]
+            if "sentence" in blocks:
+                blocks["sentence"].append(layout.rows(result.sentence_vector(layout.sentence_pool)[:, None]))  # type: ignore[arg-type]
+    token_ptr = np.concatenate([[0], np.cumsum(token_counts)]).astype(np.int64)
+    word_ptr = np.concatenate([[0], np.cumsum(word_counts)]).astype(np.int64)
+    table = text_table(
+        {
+            "id": [r.id for r in records],
+            "text": columns["text"],
+            "token_ptr": token_ptr,
+            "word_ptr": word_ptr,
+            "pieces": columns["pieces"],
+            "special": np.concatenate(columns["special"]),
+            "offsets": np.concatenate(columns["offsets"]).reshape(-1, 2),
+            "words": columns["words"],
+            "word_spans": np.concatenate(columns["word_spans"]).reshape(-1, 2),
+        }
+    )
+    arrays = {"token_ptr": token_ptr, "word_ptr": word_ptr}
+    for kind, parts in blocks.items():
+        arrays[f"{kind}_vectors"] = np.ascontiguousarray(np.concatenate(parts))
+        parts.clear()
+    return table, arrays
+
+
+def _chunks(records: list[Record], pieces: int) -> list[list[Record]]:
+    """Cut a shard into runs of texts of about ``pieces`` pieces in all (estimated from their lengths)."""
+    out: list[list[Record]] = [[]]
+    total = 0
+    for record in records:
+        size = len(record.text) // _CHARS_PER_PIECE + 2 if isinstance(record.text, str) else 2 * len(record.text) + 2
+        if out[-1] and total + size > pieces:
+            out.append([])
+            total = 0
+        out[-1].append(record)
+        total += size
+    return out
+
+
+def _finish(directory: Path, settings: dict[str, Any], count: int, problems: Problems) -> None:
+    """Write the complete manifest once every shard is on disk.
+
+    Raises:
+        ValueError: shards are missing (a process failed) or left from a longer input.
+    """
+    shards = complete_shards(directory)
+    missing = [k for k in range(count) if k not in shards]
+    extra = sorted(k for k in shards if k >= count)
+    if missing or extra:
+        raise ValueError(
+            f"the store {directory} is not consistent: shards {missing} are missing and shards {extra} are beyond "
+            f"the input's {count}; run again (or with --overwrite to start over)"
+        )
+    entries, digest = [], hashlib.sha256()
+    totals = {"texts": 0, "tokens": 0, "words": 0}
+    for k in range(count):
+        from .shards import open_arrays
+
+        arrays = open_arrays(shards[k])
+        meta = shard_metadata(shards[k])
+        entry = {
+            "name": shards[k].name,
+            "texts": len(arrays["token_ptr"]) - 1,
+            "tokens": int(arrays["token_ptr"][-1]),
+            "words": int(arrays["word_ptr"][-1]),
+        }
+        digest.update(meta["input_sha256"].encode() + b"\n")
+        for key in totals:
+            totals[key] += entry[key]
+        entries.append(entry)
+    manifest = {
+        "format": FORMAT,
+        "version": VERSION,
+        "status": "complete",
+        "settings": settings,
+        **totals,
+        "input_sha256": digest.hexdigest(),
+        "skipped": problems.skipped,
+        "skipped_examples": problems.examples,
+        "shards": entries,
+    }
+    write_json(directory / MANIFEST, manifest)
+    logger.info(
+        "stored %d texts (%d words, %d skipped) in %d shards under %s",
+        totals["texts"],
+        totals["words"],
+        problems.skipped,
+        count,
+        directory,
+    )
