@@ -1,0 +1,41 @@
+"""Polysemy probes: do a word's senses separate, layer by layer, against static baselines?
+
+``load_data("bundled")`` gives the bundled probe set; ``PolysemyProbe(...).run(data, extractor, static=kv)``
+returns a tidy :class:`PolysemyReport` (``to_csv``, ``to_json``, ``format``, ``plot``).
+"""
+
+from __future__ import annotations
+
+from .data import Occurrence, Pair, ProbeData, assign_splits, check_occurrences, prepare, sense_pairs, sense_words
+from .loaders import load_bundled, load_data, load_jsonl, load_wic, load_wsd
+from .postprocess import POSTPROCESS, PostProcessor
+from .report import METRICS, PolysemyReport, Row
+from .runner import PolysemyProbe, apply_mix
+from .static import context_vectors, default_static_vectors, static_vectors, target_vectors
+
+__all__ = [
+    "METRICS",
+    "POSTPROCESS",
+    "Occurrence",
+    "Pair",
+    "PolysemyProbe",
+    "PolysemyReport",
+    "PostProcessor",
+    "ProbeData",
+    "Row",
+    "apply_mix",
+    "assign_splits",
+    "check_occurrences",
+    "context_vectors",
+    "default_static_vectors",
+    "load_bundled",
+    "load_data",
+    "load_jsonl",
+    "load_wic",
+    "load_wsd",
+    "prepare",
+    "sense_pairs",
+    "sense_words",
+    "static_vectors",
+    "target_vectors",
+]

@@ -1,0 +1,173 @@
+"""One call that runs every polysemy probe on every requested layer, mix and static baseline.
+
+``PolysemyProbe(...).run(data, extractor, static=...)`` embeds each occurrence once with
+``Extractor.embed_spans``, then scores each layer, each mix of the layers, each static baseline and the
+label-only baselines, and returns a :class:`~ctxemb.analysis.polysemy.report.PolysemyReport`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+import torch
+
+from ...layers import LayerSelection
+from ...mixing import MIX_MODES, ScalarMix, mix
+from .data import ProbeData, prepare, sense_words
+from .postprocess import POSTPROCESS, PostProcess, PostProcessor
+from .probes import CLUSTER_METHODS, ClusterMethod, baselines, evaluate
+from .report import PolysemyReport, Row
+from .static import STATIC_KINDS, StaticKind, static_vectors
+
+if TYPE_CHECKING:
+    from gensim.models import KeyedVectors
+
+    from ...extractor import Extractor
+
+logger = logging.getLogger("ctxemb")
+
+MixSpec = str | tuple[str, Sequence[float]] | ScalarMix
+
+
+def mix_name(spec: MixSpec) -> str:
+    """The name a mix gets in the report: its mode, ``weighted`` or ``scalar_mix``."""
+    if isinstance(spec, ScalarMix):
+        return "scalar_mix"
+    if isinstance(spec, tuple):
+        return spec[0]
+    return spec
+
+
+def apply_mix(vectors: np.ndarray, spec: MixSpec) -> np.ndarray:
+    """Mix the layers of ``(n, layers, dim)`` vectors into ``(n, dim)`` (``concat``: ``(n, layers * dim)``).
+
+    ``spec`` is a :func:`ctxemb.mix` mode (``mean | sum | concat``), ``("weighted", weights)``, or a
+    :class:`ctxemb.ScalarMix` built for as many layers (applied as it stands, without training).
+    """
+    if isinstance(spec, ScalarMix):
+        with torch.no_grad():
+            return spec(torch.from_numpy(np.ascontiguousarray(vectors)), dim=1).numpy()
+    if isinstance(spec, tuple):
+        mode, weights = spec
+        if mode != "weighted":
+            raise ValueError(f"mix {spec!r}: only ('weighted', weights) takes weights")
+        return mix(vectors, "weighted", weights=weights, axis=1)
+    if spec not in MIX_MODES or spec == "weighted":
+        raise ValueError(f"unknown mix {spec!r}; use mean, sum, concat, ('weighted', weights) or a ScalarMix")
+    return mix(vectors, spec, axis=1)
+
+
+class PolysemyProbe:
+    """Do a word's senses separate, layer by layer? Every probe on every layer, mix and static baseline.
+
+    Args:
+        layers: the layers to probe (a layer selection, as everywhere in ctxemb).
+        mixes: mixes of the probed layers to score as well (see :func:`apply_mix`).
+        pool: how a multi-piece occurrence becomes one vector (``Extractor.embed_spans``' pool).
+        postprocess: ``none | center | abtt | standardize``, applied to each representation before cosine (see
+            :mod:`~ctxemb.analysis.polysemy.postprocess`).
+        n_components: ``D`` for ``abtt``.
+        cluster: ``agglomerative | kmeans``.
+        static_kinds: the static baselines to score for each static model (``target``, ``context``).
+        window: context words on each side for the ``context`` static baseline.
+        seed: for split assignment, pair sampling and k-means.
+    """
+
+    def __init__(
+        self,
+        layers: LayerSelection = "all",
+        mixes: Sequence[MixSpec] = ("mean",),
+        pool: str = "mean",
+        postprocess: PostProcess = "none",
+        n_components: int | None = None,
+        cluster: ClusterMethod = "agglomerative",
+        static_kinds: Sequence[StaticKind] = STATIC_KINDS,
+        window: int = 5,
+        seed: int = 0,
+    ) -> None:
+        self.layers = layers
+        self.mixes = mixes
+        self.pool = pool
+        self.postprocess = postprocess
+        self.n_components = n_components
+        self.cluster = cluster
+        self.static_kinds = static_kinds
+        self.window = window
+        self.seed = seed
+
+    def _check(self) -> None:
+        if self.postprocess not in POSTPROCESS:
+            raise ValueError(f"unknown post-processing {self.postprocess!r}; choose one of {', '.join(POSTPROCESS)}")
+        if self.cluster not in CLUSTER_METHODS:
+            raise ValueError(f"unknown clustering {self.cluster!r}; choose one of {', '.join(CLUSTER_METHODS)}")
+        for kind in self.static_kinds:
+            if kind not in STATIC_KINDS:
+                raise ValueError(f"unknown static baseline {kind!r}; choose one of {', '.join(STATIC_KINDS)}")
+
+    def embed(self, extractor: Extractor, data: ProbeData) -> tuple[np.ndarray, tuple[int, ...]]:
+        """Embed every occurrence once: ``(n, layers, dim)`` and the layer numbers."""
+        from ...layers import resolve_layers
+
+        layers = resolve_layers(self.layers, extractor.num_layers)
+        vectors = extractor.embed_spans([o.target for o in data.occurrences], pool=self.pool, layers=layers)
+        return vectors, layers
+
+    def _score(self, vectors: np.ndarray, data: ProbeData) -> dict[str, tuple[float, int]]:
+        processed = PostProcessor(self.postprocess, self.n_components).fit_transform(vectors)
+        return evaluate(processed, data, self.cluster, self.seed)
+
+    def run(
+        self,
+        data: ProbeData,
+        extractor: Extractor | None = None,
+        static: KeyedVectors | Mapping[str, KeyedVectors] | None = None,
+        *,
+        model_name: str | None = None,
+        vectors: np.ndarray | None = None,
+        layers: Sequence[int] | None = None,
+    ) -> PolysemyReport:
+        """Score every layer, mix, static baseline and label baseline on ``data``.
+
+        Args:
+            data: the occurrences (checked; splits and pairs added where missing, see :func:`prepare`).
+            extractor: the contextual model (not needed when ``vectors`` are given).
+            static: one gensim ``KeyedVectors`` (named ``static``) or ``{name: KeyedVectors}``; ``None``: none.
+            model_name: the contextual model's name in the report (default: the extractor's ``name``).
+            vectors: precomputed ``(n, layers, dim)`` span vectors of ``data`` (from :meth:`embed`).
+            layers: the layer numbers of ``vectors`` (required with it).
+
+        Returns:
+            The report: a tidy table of ``(model, representation, layer, metric, value, n)`` rows.
+        """
+        self._check()
+        data = prepare(data, seed=self.seed)
+        _, skipped = sense_words(data.occurrences)
+        rows: list[Row] = []
+        if vectors is None and extractor is not None:
+            vectors, layers = self.embed(extractor, data)
+        if vectors is not None:
+            if layers is None or len(layers) != vectors.shape[1] or len(vectors) != len(data):
+                raise ValueError(
+                    f"vectors of shape {vectors.shape} do not match {len(data)} occurrences and layers {layers}"
+                )
+            name = model_name or getattr(extractor, "name", None) or "model"
+            for k, layer in enumerate(layers):
+                for metric, (value, n) in self._score(vectors[:, k], data).items():
+                    rows.append(Row(str(name), f"layer {layer}", layer, metric, value, n))
+            for spec in self.mixes:
+                mixed = apply_mix(vectors, spec)
+                for metric, (value, n) in self._score(mixed, data).items():
+                    rows.append(Row(str(name), f"mix {mix_name(spec)}", None, metric, value, n))
+        if static is not None:
+            models = static if isinstance(static, Mapping) else {"static": static}
+            for static_name, keyed in models.items():
+                for kind in self.static_kinds:
+                    array = static_vectors(keyed, data.occurrences, kind, self.window)
+                    for metric, (value, n) in self._score(array, data).items():
+                        rows.append(Row(static_name, f"static {kind}", None, metric, value, n))
+        for metric, (value, n) in baselines(data).items():
+            rows.append(Row("baseline", "most frequent sense", None, metric, value, n))
+        return PolysemyReport(rows, data_name=data.name, skipped_words=tuple(skipped), postprocess=self.postprocess)

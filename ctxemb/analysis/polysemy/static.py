@@ -1,0 +1,167 @@
+"""Static baselines on the same occurrences: the target word's vector, and the mean vector of its context.
+
+A static vector is the same for every occurrence of a word, so on its own it cannot tell senses apart: the
+**target** baseline scores at chance (1-NN with every neighbour tied) or at the most-frequent-sense level
+(centroids and WiC thresholds with all cosines equal), and shows where that floor lies under each metric. The
+**context** baseline asks how far the surrounding words alone go: the mean static vector of the content words
+(not in gensim's stop-word list, in the vocabulary) within ``window`` words on either side of the target,
+the target itself excluded (a bag-of-context-words classifier, the classic non-contextual WSD feature).
+
+Any gensim ``KeyedVectors`` works. :func:`default_static_vectors` trains word2vec on the text8 sample that
+ships with gensim (``head500.noblanks.cor``) and caches it; when ``ctxemb.static`` provides ``Word2Vec`` it is
+used instead of gensim's class directly.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import zlib
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+from gensim.models import KeyedVectors
+from gensim.parsing.porter import PorterStemmer
+from gensim.parsing.preprocessing import STOPWORDS
+
+from ...words import split_words
+from .data import Occurrence
+
+logger = logging.getLogger("ctxemb")
+
+StaticKind = Literal["target", "context"]
+STATIC_KINDS: tuple[str, ...] = ("target", "context")
+DEFAULT_CORPUS = "head500.noblanks.cor"
+_STEMMER = PorterStemmer()
+
+
+def lookup_key(keyed: KeyedVectors, word: str) -> str | None:
+    """The vocabulary key of ``word``: itself, its lowercase form, or its Porter stem; ``None`` if none is there.
+
+    The stem serves vectors trained on stemmed text, such as gensim's ``head500.noblanks.cor`` (lowercased,
+    stop words removed, Porter-stemmed: ``capital`` is ``capit``).
+    """
+    lower = word.lower()
+    for key in (word, lower, _STEMMER.stem(lower)):
+        if key in keyed.key_to_index:
+            return key
+    return None
+
+
+def _lookup(keyed: KeyedVectors, word: str) -> np.ndarray | None:
+    key = lookup_key(keyed, word)
+    return None if key is None else keyed[key]
+
+
+def target_vectors(keyed: KeyedVectors, occurrences: Sequence[Occurrence]) -> np.ndarray:
+    """The static vector of each occurrence's word (its lemma, then its surface form): ``(n, dim)``.
+
+    A word in neither form is a zero row (cosine 0 with everything); how many is logged.
+    """
+    out = np.zeros((len(occurrences), keyed.vector_size), dtype=np.float32)
+    missing = set()
+    for i, o in enumerate(occurrences):
+        vector = _lookup(keyed, o.word)
+        if vector is None:
+            vector = _lookup(keyed, o.surface)
+        if vector is None:
+            missing.add(o.word)
+        else:
+            out[i] = vector
+    if missing:
+        logger.warning("static target: %d word(s) not in the vocabulary: %s", len(missing), ", ".join(sorted(missing)))
+    return out
+
+
+def context_words(occurrence: Occurrence, window: int = 5) -> list[str]:
+    """The lowercase content words within ``window`` words of the target (the target's own words excluded)."""
+    spans = split_words(occurrence.text)
+    start, end = occurrence.span
+    inside = [k for k, (s, e) in enumerate(spans) if s < end and e > start]
+    if not inside:
+        return []
+    first, last = inside[0], inside[-1]
+    chosen = spans[max(0, first - window) : first] + spans[last + 1 : last + 1 + window]
+    words = [occurrence.text[s:e].lower() for s, e in chosen]
+    return [w for w in words if w.isalpha() and w not in STOPWORDS]
+
+
+def context_vectors(keyed: KeyedVectors, occurrences: Sequence[Occurrence], window: int = 5) -> np.ndarray:
+    """Mean static vector of each occurrence's context words (see :func:`context_words`): ``(n, dim)``.
+
+    ``v = (1/|C|) sum_{w in C} e_w`` over the context words ``C`` found in the vocabulary; a zero row where none is.
+    """
+    if window < 1:
+        raise ValueError(f"window must be at least 1, not {window}")
+    out = np.zeros((len(occurrences), keyed.vector_size), dtype=np.float32)
+    empty = 0
+    for i, o in enumerate(occurrences):
+        found = [v for v in (_lookup(keyed, w) for w in context_words(o, window)) if v is not None]
+        if found:
+            out[i] = np.mean(found, axis=0)
+        else:
+            empty += 1
+    if empty:
+        logger.warning("static context: %d occurrence(s) have no context word in the vocabulary", empty)
+    return out
+
+
+def static_vectors(
+    keyed: KeyedVectors, occurrences: Sequence[Occurrence], kind: StaticKind, window: int = 5
+) -> np.ndarray:
+    """One static baseline's vectors for the occurrences: ``(n, dim)``; ``kind`` is ``target | context``."""
+    if kind == "target":
+        return target_vectors(keyed, occurrences)
+    if kind == "context":
+        return context_vectors(keyed, occurrences, window)
+    raise ValueError(f"unknown static baseline {kind!r}; choose one of {', '.join(STATIC_KINDS)}")
+
+
+def stable_hash(text: str) -> int:
+    """A hash of a string that is the same in every process (word2vec seeds its vectors with it)."""
+    return zlib.crc32(text.encode("utf-8"))
+
+
+def cache_dir() -> Path:
+    """``$XDG_CACHE_HOME/ctxemb`` (``~/.cache/ctxemb`` by default)."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "ctxemb"
+
+
+def default_static_vectors(directory: str | Path | None = None, dim: int = 100, epochs: int = 5) -> KeyedVectors:
+    """Word2vec (skip-gram, window 5) trained on gensim's bundled text8 sample, cached after the first call.
+
+    The sample (``head500.noblanks.cor``, about 330k words of Wikipedia text, lowercased, without stop words and
+    Porter-stemmed; :func:`lookup_key` stems to match) ships with gensim, so this runs offline; training takes
+    a few seconds with one worker (deterministic: fixed seed and a stable hash).
+
+    Args:
+        directory: where to cache the vectors (default: :func:`cache_dir`).
+        dim: vector size.
+        epochs: passes over the corpus.
+    """
+    from gensim.test.utils import datapath
+
+    directory = Path(directory) if directory is not None else cache_dir()
+    path = directory / f"word2vec-head500-d{dim}-e{epochs}.kv"
+    if path.is_file():
+        return KeyedVectors.load(str(path))
+    corpus = datapath(DEFAULT_CORPUS)
+    logger.info("training word2vec on %s (cached at %s)", DEFAULT_CORPUS, path)
+    params = {"vector_size": dim, "window": 5, "min_count": 5, "sg": 1, "epochs": epochs, "seed": 0}
+    try:
+        from ...static import Word2Vec  # type: ignore[attr-defined]
+    except ImportError:
+        Word2Vec = None
+    if Word2Vec is not None:
+        vectors = Word2Vec(**{**params, "workers": 1}).fit(corpus).vectors_
+    else:
+        from gensim.models import Word2Vec as GensimWord2Vec
+        from gensim.models.word2vec import LineSentence
+
+        model = GensimWord2Vec(LineSentence(corpus), workers=1, hashfxn=stable_hash, **params)
+        vectors = model.wv
+    directory.mkdir(parents=True, exist_ok=True)
+    vectors.save(str(path))
+    return vectors
