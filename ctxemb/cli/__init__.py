@@ -7,9 +7,9 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from . import demo, extract
+from . import demo, extract, probe
 
-SUBCOMMANDS = (extract, demo)
+SUBCOMMANDS = (extract, demo, probe)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,83 +1,46 @@
-"""``ctxemb demo``: does the model tell a river bank from a money bank, layer by layer?"""
+"""``ctxemb demo``: the polysemy probe on MiniLM with the bundled probe set, with static baselines."""
 
 from __future__ import annotations
 
 import argparse
+import math
+from pathlib import Path
 
-import numpy as np
-
-SENTENCES: dict[str, list[str]] = {
-    "river": [
-        "They had a picnic on the grassy bank of the river.",
-        "The canoe drifted toward the muddy bank after the storm.",
-        "Fishermen lined the bank of the stream at dawn.",
-        "Wildflowers grew along the steep bank of the creek.",
-        "The otter slid down the bank into the cold water.",
-    ],
-    "money": [
-        "She opened a savings account at the bank downtown.",
-        "The bank approved his loan application on Friday.",
-        "He withdrew cash from the bank before the trip.",
-        "The central bank raised interest rates again.",
-        "My bank charges a fee for every wire transfer.",
-    ],
-}
-WORD = "bank"
+from .probe_polysemy import add_probe_arguments, print_report, probe
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the subcommand."""
-    p = sub.add_parser("demo", help="per-layer sense separation of 'bank' (runs offline on MiniLM)")
+    p = sub.add_parser(
+        "demo", help="do MiniLM's layers separate word senses? (bundled probe set, offline)", description=__doc__
+    )
     p.add_argument("--model", default="minilm", help="local directory, hub id, or alias (default: minilm)")
-    p.add_argument("--device", default="auto")
+    add_probe_arguments(p)
+    p.add_argument("--output", type=Path, default=Path("ctxemb-demo"), help="output directory (default: ctxemb-demo)")
     p.set_defaults(run=run)
 
 
-def sense_table(vectors: np.ndarray, senses: list[str]) -> list[tuple[float, float, float]]:
-    """Per layer: mean cosine within a sense, across senses, and leave-one-out 1-NN sense accuracy.
-
-    Args:
-        vectors: ``(n, layers, dim)``.
-        senses: the sense of each of the ``n`` occurrences.
-    """
-    labels = np.array(senses)
-    same = labels[:, None] == labels[None, :]
-    off_diagonal = ~np.eye(len(labels), dtype=bool)
-    rows = []
-    for k in range(vectors.shape[1]):
-        unit = vectors[:, k] / np.linalg.norm(vectors[:, k], axis=1, keepdims=True)
-        cos = unit @ unit.T
-        within = cos[same & off_diagonal].mean()
-        across = cos[~same].mean()
-        nearest = np.where(off_diagonal, cos, -np.inf).argmax(axis=1)
-        rows.append((float(within), float(across), float((labels[nearest] == labels).mean())))
-    return rows
-
-
 def run(args: argparse.Namespace) -> int:
-    """Embed every 'bank' occurrence and print the per-layer table."""
-    from ..extractor import Extractor
-
-    extractor = Extractor.from_pretrained(args.model, device=args.device)
-    targets, senses = [], []
-    for sense, sentences in SENTENCES.items():
-        for sentence in sentences:
-            start = sentence.lower().index(WORD)
-            targets.append((sentence, (start, start + len(WORD))))
-            senses.append(sense)
-    vectors = extractor.embed_spans(targets, pool="mean")
-    rows = sense_table(vectors, senses)
-    print(f"Model: {args.model} ({extractor.num_layers} layers; layer 0 = embedding output)")
-    print(f"{len(targets)} occurrences of '{WORD}': {len(SENTENCES['river'])} river, {len(SENTENCES['money'])} money")
-    print()
-    print("layer  within-sense cos  across-sense cos    gap  1-NN sense acc")
-    for k, (within, across, accuracy) in zip(range(len(rows)), rows):
-        print(f"{k:>5}  {within:>16.3f}  {across:>16.3f}  {within - across:>5.3f}  {accuracy:>14.0%}")
-    best = int(np.argmax([w - a for w, a, _ in rows]))
-    print()
-    print(
-        f"Layer 0 holds the word and its position but no context, so every '{WORD}' looks alike (gap "
-        f"{rows[0][0] - rows[0][1]:.3f}). The gap between senses is widest at layer {best} "
-        f"({rows[best][0] - rows[best][1]:.3f}): that is where this model separates the two meanings most."
-    )
+    """Run the probe on the bundled set and explain the table."""
+    report, files = probe(args, "bundled", args.output)
+    print(f"Do the layers of {args.model} tell word senses apart? {report.description}.")
+    print("Each row is a layer (0 = embedding output), a mix of layers, a static baseline or the most frequent sense;")
+    print("within/across: mean cosine between occurrences of a word in the same / different senses; gap = within -")
+    print("across; 1-NN: leave-one-out nearest-neighbour sense accuracy; centroid: nearest train-sense centroid on the")
+    print("test split; ARI/NMI: clustering into k senses; WiC: same-sense pairs by a tuned cosine threshold.\n")
+    print_report(report, files)
+    layers, knn = report.layer_values("knn_accuracy")
+    if layers:
+        best = layers[max(range(len(knn)), key=knn.__getitem__)]
+        baselines = {
+            f"{representation} ({model})": report.value("knn_accuracy", representation, model)
+            for model, representation in report.representations()
+            if not representation.startswith(("layer", "mix"))
+        }
+        strongest = max(baselines.items(), key=lambda kv: -math.inf if math.isnan(kv[1]) else kv[1], default=None)
+        print(
+            f"\nLayer {layers[0]} holds the word without its context, so it scores {knn[0]:.0%} 1-NN accuracy. "
+            f"The best layer is {best} ({max(knn):.0%})"
+            + (f"; the strongest baseline, {strongest[0]}, reaches {strongest[1]:.0%}." if strongest else ".")
+        )
     return 0

@@ -64,15 +64,22 @@ class PolysemyReport:
         data_name: the data's name.
         skipped_words: words with a single sense (left out of the sense metrics).
         postprocess: the post-processing applied before cosine.
+        description: one line on the data (occurrences, words, senses, pairs).
     """
 
     def __init__(
-        self, rows: Sequence[Row], data_name: str = "data", skipped_words: Sequence[str] = (), postprocess: str = "none"
+        self,
+        rows: Sequence[Row],
+        data_name: str = "data",
+        skipped_words: Sequence[str] = (),
+        postprocess: str = "none",
+        description: str = "",
     ) -> None:
         self.rows = list(rows)
         self.data_name = data_name
         self.skipped_words = tuple(skipped_words)
         self.postprocess = postprocess
+        self.description = description
 
     def representations(self) -> list[tuple[str, str]]:
         """The ``(model, representation)`` pairs in table order."""
@@ -118,6 +125,7 @@ class PolysemyReport:
         path = Path(path)
         document = {
             "data": self.data_name,
+            "description": self.description,
             "postprocess": self.postprocess,
             "skipped_words": list(self.skipped_words),
             "metrics": METRICS,

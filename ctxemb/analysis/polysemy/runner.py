@@ -16,7 +16,7 @@ import torch
 
 from ...layers import LayerSelection
 from ...mixing import MIX_MODES, ScalarMix, mix
-from .data import ProbeData, prepare, sense_words
+from .data import ProbeData, describe, prepare, sense_words
 from .postprocess import POSTPROCESS, PostProcess, PostProcessor
 from .probes import CLUSTER_METHODS, ClusterMethod, baselines, evaluate
 from .report import PolysemyReport, Row
@@ -170,4 +170,4 @@ class PolysemyProbe:
                         rows.append(Row(static_name, f"static {kind}", None, metric, value, n))
         for metric, (value, n) in baselines(data).items():
             rows.append(Row("baseline", "most frequent sense", None, metric, value, n))
-        return PolysemyReport(rows, data_name=data.name, skipped_words=tuple(skipped), postprocess=self.postprocess)
+        return PolysemyReport(rows, data.name, tuple(skipped), self.postprocess, describe(data))

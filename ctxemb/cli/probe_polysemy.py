@@ -1,0 +1,130 @@
+"""``ctxemb probe polysemy``: do a word's senses separate, layer by layer, against static baselines?"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..layers import parse_layers
+
+if TYPE_CHECKING:
+    from gensim.models import KeyedVectors
+
+    from ..analysis.polysemy import PolysemyReport
+
+logger = logging.getLogger("ctxemb")
+
+MIXES = ("mean", "sum", "concat")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add the sub-subcommand."""
+    p = sub.add_parser("polysemy", help="sense separation per layer vs static baselines", description=__doc__)
+    p.add_argument("--model", default="minilm", help="local directory, hub id, or alias (default: minilm)")
+    p.add_argument("--data", default="bundled", help="bundled | wic:DIR | wsd:XML,KEY | FILE.jsonl (default: bundled)")
+    add_probe_arguments(p)
+    p.add_argument("--output", type=Path, default=Path("polysemy-probe"), help="output directory")
+    p.set_defaults(run=run)
+
+
+def add_probe_arguments(p: argparse.ArgumentParser) -> None:
+    """The options shared by ``probe polysemy`` and ``demo``."""
+    from ..analysis.polysemy.postprocess import POSTPROCESS
+    from ..analysis.polysemy.probes import CLUSTER_METHODS
+
+    p.add_argument("--layers", default="all", help="all, 0,3,-1, -4: or 2 (default: all)")
+    p.add_argument("--mix", default="mean", help=f"comma-separated mixes of the layers: {', '.join(MIXES)}, or none")
+    p.add_argument("--pool", default="mean", help="how a multi-piece word becomes one vector (default: mean)")
+    p.add_argument("--postprocess", choices=POSTPROCESS, default="none", help="applied before cosine")
+    p.add_argument("--cluster", choices=CLUSTER_METHODS, default="agglomerative")
+    p.add_argument(
+        "--static",
+        default="word2vec",
+        help="static baselines: word2vec (trained on gensim's text8 sample, cached), none, or comma-separated "
+        "KeyedVectors files (.kv, or word2vec format .txt/.bin)",
+    )
+    p.add_argument("--window", type=int, default=5, help="context words on each side for the static context baseline")
+    p.add_argument("--device", default="auto")
+    p.add_argument("--dtype", default=None, help="float32 | bf16 | fp16 (default: the checkpoint's)")
+
+
+def load_static(spec: str, cache: Path | None = None) -> dict[str, KeyedVectors]:
+    """Static models by name from ``--static``: ``word2vec``, ``none`` or KeyedVectors files."""
+    from gensim.models import KeyedVectors
+
+    from ..analysis.polysemy import default_static_vectors
+
+    if spec == "none":
+        return {}
+    models = {}
+    for item in spec.split(","):
+        if item == "word2vec":
+            models["word2vec"] = default_static_vectors(cache)
+            continue
+        path = Path(item)
+        if not path.is_file():
+            raise ValueError(f"--static {item!r}: not 'word2vec', 'none' or an existing vectors file")
+        if path.suffix == ".kv":
+            models[path.stem] = KeyedVectors.load(str(path))
+        else:
+            models[path.stem] = KeyedVectors.load_word2vec_format(str(path), binary=path.suffix == ".bin")
+    return models
+
+
+def parse_mixes(spec: str) -> tuple[str, ...]:
+    """``--mix`` as a tuple of mix modes."""
+    if spec == "none":
+        return ()
+    mixes = tuple(m.strip() for m in spec.split(",") if m.strip())
+    for m in mixes:
+        if m not in MIXES:
+            raise ValueError(f"--mix {m!r}: choose from {', '.join(MIXES)} or none")
+    return mixes
+
+
+def probe(args: argparse.Namespace, data_spec: str, output: Path) -> tuple[PolysemyReport, dict[str, Path]]:
+    """Load the data and the models, run the probe, write CSV, JSON and the plot into ``output``."""
+    if not getattr(args, "verbose", False):
+        logging.getLogger("gensim").setLevel(logging.WARNING)  # its INFO lines would bury the table
+    from ..analysis.polysemy import PolysemyProbe, load_data
+    from ..extractor import Extractor
+
+    prober = PolysemyProbe(
+        layers=parse_layers(args.layers),
+        mixes=parse_mixes(args.mix),
+        pool=args.pool,
+        postprocess=args.postprocess,
+        cluster=args.cluster,
+        window=args.window,
+    )
+    data = load_data(data_spec)
+    static = load_static(args.static)
+    extractor = Extractor.from_pretrained(args.model, device=args.device, dtype=args.dtype)
+    report = prober.run(data, extractor, static, model_name=Path(args.model).name or args.model)
+    output.mkdir(parents=True, exist_ok=True)
+    files = {
+        "table (CSV)": report.to_csv(output / "polysemy.csv"),
+        "table (JSON)": report.to_json(output / "polysemy.json"),
+        "plot": report.plot(output / "polysemy.png"),
+    }
+    return report, files
+
+
+def print_report(report: PolysemyReport, files: dict[str, Path]) -> None:
+    """Print the table, the skipped words and where the files are."""
+    print(report.format())
+    if report.skipped_words:
+        print(f"\nSkipped from the sense metrics (one sense only): {', '.join(report.skipped_words)}")
+    print()
+    for what, path in files.items():
+        print(f"{what}: {path}")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the probe and print the table."""
+    report, files = probe(args, args.data, args.output)
+    print(f"Polysemy probe: model {args.model}, data {report.data_name}, post-processing {args.postprocess}\n")
+    print_report(report, files)
+    return 0
