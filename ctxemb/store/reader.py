@@ -71,7 +71,8 @@ class Store(Sequence[StoredText]):
         self.manifest = manifest
         self._paths = [path for path, _ in shards]
         self._starts = np.concatenate([[0], np.cumsum([n for _, n in shards])]).astype(np.int64)
-        self._open: dict[int, tuple[Any, dict[str, np.ndarray]]] = {}
+        self._tables: dict[int, Any] = {}
+        self._arrays: dict[int, dict[str, np.ndarray]] = {}
         self._ids: dict[str, int] | None = None
         extraction = manifest["settings"]["extraction"]
         self.layers: tuple[int, ...] = tuple(extraction["layers"])
@@ -100,8 +101,7 @@ class Store(Sequence[StoredText]):
 
     def __iter__(self) -> Iterator[StoredText]:
         for shard in range(len(self._paths)):
-            table, _ = self._shard(shard)
-            for row in range(table.num_rows):
+            for row in range(self._table(shard).num_rows):
                 yield self._text(int(self._starts[shard]) + row)
 
     def index_of(self, key: str) -> int:
@@ -114,7 +114,7 @@ class Store(Sequence[StoredText]):
         if self._ids is None:
             ids: dict[str, int] = {}
             for shard in range(len(self._paths)):
-                column = self._shard(shard)[0].column("id").to_pylist()
+                column = self._table(shard).column("id").to_pylist()
                 for row, value in enumerate(column, start=int(self._starts[shard])):
                     if ids.setdefault(value, row) != row:
                         raise ValueError(
@@ -129,7 +129,7 @@ class Store(Sequence[StoredText]):
     @property
     def ids(self) -> list[str]:
         """Every id, in store order."""
-        return [value for shard in range(len(self._paths)) for value in self._shard(shard)[0].column("id").to_pylist()]
+        return [value for shard in range(len(self._paths)) for value in self._table(shard).column("id").to_pylist()]
 
     @property
     def text_files(self) -> list[Path]:
@@ -144,7 +144,7 @@ class Store(Sequence[StoredText]):
         """
         if kind not in self.vectors:
             raise KeyError(f"the store holds {', '.join(self.vectors)} vectors, not {kind}")
-        return [self._shard(shard)[1][f"{kind}_vectors"] for shard in range(len(self._paths))]
+        return [self._arrays_of(shard)[f"{kind}_vectors"] for shard in range(len(self._paths))]
 
     def to_dataset(self) -> Any:
         """The texts as a ``datasets.Dataset`` (id, text, pieces, special, offsets, words, word_spans).
@@ -157,16 +157,21 @@ class Store(Sequence[StoredText]):
         parts = [datasets.Dataset.from_file(str(path)) for path in self.text_files]
         return datasets.concatenate_datasets(parts) if parts else datasets.Dataset.from_dict({})
 
-    def _shard(self, shard: int) -> tuple[Any, dict[str, np.ndarray]]:
-        if shard not in self._open:
-            self._open[shard] = (open_texts(self._paths[shard]), open_arrays(self._paths[shard]))
-        return self._open[shard]
+    def _table(self, shard: int) -> Any:
+        if shard not in self._tables:
+            self._tables[shard] = open_texts(self._paths[shard])
+        return self._tables[shard]
+
+    def _arrays_of(self, shard: int) -> dict[str, np.ndarray]:
+        if shard not in self._arrays:
+            self._arrays[shard] = open_arrays(self._paths[shard])
+        return self._arrays[shard]
 
     def _text(self, index: int) -> StoredText:
         shard = int(np.searchsorted(self._starts, index, side="right")) - 1
         row = index - int(self._starts[shard])
-        table, arrays = self._shard(shard)
-        meta = table.slice(row, 1).to_pylist()[0]
+        meta = self._table(shard).slice(row, 1).to_pylist()[0]
+        arrays = self._arrays_of(shard)
         vectors: dict[str, np.ndarray | None] = {}
         for kind, ptr in (("token", "token_ptr"), ("word", "word_ptr"), ("sentence", None)):
             if kind not in self.vectors:

@@ -230,6 +230,8 @@ def _prepare(directory: Path, settings: dict[str, Any], overwrite: bool, ranks: 
         existing = read_manifest(directory)
         if existing is None and any(directory.iterdir()):
             raise ValueError(f"{directory} is not empty and holds no ctxemb store ({MANIFEST}); choose another")
+    if existing is not None and existing.get("status") != "complete" and not complete_shards(directory):
+        existing = None  # a run that stopped before its first shard: nothing to keep, nothing to compare
     if existing is not None and not overwrite:
         diff = differences(existing.get("settings", {}), settings)
         if diff:
@@ -250,7 +252,7 @@ def _prepare(directory: Path, settings: dict[str, Any], overwrite: bool, ranks: 
             ) from None
         (directory / SHARDS).mkdir(exist_ok=True)
         remove_temporary(directory)
-        if existing is None:
+        if existing is None or overwrite:
             write_json(
                 directory / MANIFEST, {"format": FORMAT, "version": VERSION, "status": "running", "settings": settings}
             )
