@@ -150,13 +150,13 @@ class PolysemyReport:
             else:
                 labels.append(representation)
         width = max([len("layer"), *map(len, labels)])
-        lines = ["layer".rjust(width) + "".join(f"  {h:>8}" for h in shown.values())]
+        lines = ["layer".ljust(width) + "".join(f"  {h:>8}" for h in shown.values())]
         for label, (model, representation) in zip(labels, self.representations()):
             cells = []
             for metric in shown:
                 v = self.value(metric, representation, model)
                 cells.append(f"  {'-':>8}" if math.isnan(v) else f"  {v:>8.3f}")
-            lines.append(label.rjust(width) + "".join(cells))
+            lines.append(label.ljust(width) + "".join(cells))
         return "\n".join(lines)
 
     def plot(self, path: str | Path, metrics: Sequence[str] | None = None, title: str | None = None) -> Path:
