@@ -234,3 +234,30 @@ def test_static_context_and_target():
     assert lookup_key(keyed, "Capital") == "capit"  # Porter stem, for stemmed training text
     other = Occurrence("Dogs bark.", (5, 9), "bark", "dog")
     np.testing.assert_array_equal(target_vectors(keyed, [o, other]), [[1, 0], [1, 0]])
+
+
+def test_default_static_vectors_uses_ctxemb_static_when_present(monkeypatch, tmp_path):
+    import types
+
+    from gensim.models import KeyedVectors
+
+    import ctxemb
+    from ctxemb.analysis.polysemy import default_static_vectors
+
+    seen = {}
+
+    class FakeWord2Vec:
+        def __init__(self, dim: int = 10, window: int = 5, seed: int = 0) -> None:
+            seen.update(dim=dim, window=window, seed=seed)
+
+        def fit(self, corpus: str) -> FakeWord2Vec:
+            seen["corpus"] = corpus
+            self.vectors_ = KeyedVectors(2)
+            self.vectors_.add_vectors(["a", "b"], np.eye(2, dtype=np.float32))
+            return self
+
+    monkeypatch.setattr(ctxemb, "static", types.SimpleNamespace(Word2Vec=FakeWord2Vec), raising=False)
+    vectors = default_static_vectors(tmp_path, dim=7)
+    assert seen["dim"] == 7 and seen["window"] == 5 and seen["corpus"].endswith("head500.noblanks.cor")
+    assert vectors.index_to_key == ["a", "b"]
+    assert KeyedVectors.load(str(next(tmp_path.glob("*.kv")))).index_to_key == ["a", "b"]  # cached

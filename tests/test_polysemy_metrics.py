@@ -223,3 +223,20 @@ def test_apply_mix_matches_ctxemb_mix_and_scalar_mix():
     np.testing.assert_allclose(apply_mix(x, scalar), np.einsum("k,nkd->nd", w, x), rtol=1e-5)
     with pytest.raises(ValueError, match="unknown mix 'median'"):
         apply_mix(x, "median")
+
+
+def test_evaluate_pairs_only_data():
+    """WiC-like data: no sense labels, only pairs; sense metrics are left out, pair metrics computed."""
+    rows, pairs = [], []
+    for k in range(6):
+        rows += [Occurrence(f"w{k} a", (0, 2), f"w{k}"), Occurrence(f"w{k} b", (0, 2), f"w{k}")]
+        pairs.append(Pair(2 * k, 2 * k + 1, k % 2 == 0, "train" if k < 4 else "test"))
+    x = np.zeros((12, 2))
+    for k in range(6):
+        x[2 * k] = [1, 0]
+        x[2 * k + 1] = [1, 0] if k % 2 == 0 else [0, 1]
+    result = evaluate(x, ProbeData(tuple(rows), tuple(pairs)))
+    assert "knn_accuracy" not in result and "ari" not in result
+    assert result["wic_accuracy"] == (1.0, 2)
+    assert result["wic_threshold"][0] == pytest.approx(0.5)
+    assert result["self_similarity"] == (pytest.approx(0.5), 6)

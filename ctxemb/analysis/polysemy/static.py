@@ -14,6 +14,7 @@ used instead of gensim's class directly.
 
 from __future__ import annotations
 
+import inspect
 import logging
 import os
 import zlib
@@ -129,6 +130,30 @@ def cache_dir() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "ctxemb"
 
 
+def _ctxemb_word2vec(corpus: str, params: dict) -> KeyedVectors | None:
+    """Train with ``ctxemb.static.Word2Vec`` if that estimator exists (``None`` if not, or if it refuses)."""
+    try:
+        from ... import static
+    except ImportError:
+        return None
+    estimator = getattr(static, "Word2Vec", None)
+    if estimator is None:
+        return None
+    accepted = inspect.signature(estimator).parameters
+    aliases = {"vector_size": ("vector_size", "dim", "size")}
+    kwargs = {}
+    for name, value in params.items():
+        for alias in aliases.get(name, (name,)):
+            if alias in accepted:
+                kwargs[alias] = value
+                break
+    try:
+        return estimator(**kwargs).fit(corpus).vectors_
+    except (TypeError, ValueError) as error:
+        logger.warning("ctxemb.static.Word2Vec failed (%s); training gensim's Word2Vec instead", error)
+        return None
+
+
 def default_static_vectors(directory: str | Path | None = None, dim: int = 100, epochs: int = 5) -> KeyedVectors:
     """Word2vec (skip-gram, window 5) trained on gensim's bundled text8 sample, cached after the first call.
 
@@ -149,19 +174,13 @@ def default_static_vectors(directory: str | Path | None = None, dim: int = 100, 
         return KeyedVectors.load(str(path))
     corpus = datapath(DEFAULT_CORPUS)
     logger.info("training word2vec on %s (cached at %s)", DEFAULT_CORPUS, path)
-    params = {"vector_size": dim, "window": 5, "min_count": 5, "sg": 1, "epochs": epochs, "seed": 0}
-    try:
-        from ...static import Word2Vec  # type: ignore[attr-defined]
-    except ImportError:
-        Word2Vec = None
-    if Word2Vec is not None:
-        vectors = Word2Vec(**{**params, "workers": 1}).fit(corpus).vectors_
-    else:
-        from gensim.models import Word2Vec as GensimWord2Vec
+    params = {"vector_size": dim, "window": 5, "min_count": 5, "sg": 1, "epochs": epochs, "seed": 0, "workers": 1}
+    vectors = _ctxemb_word2vec(corpus, params)
+    if vectors is None:
+        from gensim.models import Word2Vec
         from gensim.models.word2vec import LineSentence
 
-        model = GensimWord2Vec(LineSentence(corpus), workers=1, hashfxn=stable_hash, **params)
-        vectors = model.wv
+        vectors = Word2Vec(LineSentence(corpus), hashfxn=stable_hash, **params).wv
     directory.mkdir(parents=True, exist_ok=True)
     vectors.save(str(path))
     return vectors
