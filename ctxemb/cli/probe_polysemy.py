@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..layers import parse_layers
+from ..pooling import WORD_POOLS
 
 if TYPE_CHECKING:
     from gensim.models import KeyedVectors
@@ -36,7 +37,7 @@ def add_probe_arguments(p: argparse.ArgumentParser) -> None:
 
     p.add_argument("--layers", default="all", help="all, 0,3,-1, -4: or 2 (default: all)")
     p.add_argument("--mix", default="mean", help=f"comma-separated mixes of the layers: {', '.join(MIXES)}, or none")
-    p.add_argument("--pool", default="mean", help="how a multi-piece word becomes one vector (default: mean)")
+    p.add_argument("--pool", choices=WORD_POOLS, default="mean", help="how a multi-piece word becomes one vector")
     p.add_argument("--postprocess", choices=POSTPROCESS, default="none", help="applied before cosine")
     p.add_argument("--cluster", choices=CLUSTER_METHODS, default="agglomerative")
     p.add_argument(

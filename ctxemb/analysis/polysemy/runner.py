@@ -16,6 +16,7 @@ import torch
 
 from ...layers import LayerSelection
 from ...mixing import MIX_MODES, ScalarMix, mix
+from ...pooling import WordPool
 from .data import ProbeData, describe, prepare, sense_words
 from .postprocess import POSTPROCESS, PostProcess, PostProcessor
 from .probes import CLUSTER_METHODS, ClusterMethod, baselines, evaluate
@@ -80,7 +81,7 @@ class PolysemyProbe:
         self,
         layers: LayerSelection = "all",
         mixes: Sequence[MixSpec] = ("mean",),
-        pool: str = "mean",
+        pool: WordPool = "mean",
         postprocess: PostProcess = "none",
         n_components: int | None = None,
         cluster: ClusterMethod = "agglomerative",
