@@ -39,7 +39,8 @@ def run(args: argparse.Namespace) -> int:
         }
         strongest = max(baselines.items(), key=lambda kv: -math.inf if math.isnan(kv[1]) else kv[1], default=None)
         print(
-            f"\nLayer {layers[0]} holds the word without its context, so it scores {knn[0]:.0%} 1-NN accuracy. "
+            f"\nLayer {layers[0]} holds the word without its context, so it scores {knn[0]:.0%} 1-NN accuracy "
+            f"(most frequent sense: {report.value('knn_accuracy', 'most frequent sense'):.0%}). "
             f"The best layer is {best} ({max(knn):.0%})"
             + (f"; the strongest baseline, {strongest[0]}, reaches {strongest[1]:.0%}." if strongest else ".")
         )

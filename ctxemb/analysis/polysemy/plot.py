@@ -76,7 +76,7 @@ def plot_report(
                 handles.setdefault(hline.get_label(), hline)
         v = report.value(metric, "most frequent sense", "baseline")
         if not math.isnan(v):
-            label = "majority label" if metric == "wic_accuracy" else "most frequent sense"
+            label = "most frequent sense (WiC: majority label)"
             hline = ax.axhline(v, ls=":", color="black", lw=1.6, label=label)
             handles.setdefault(label, hline)
         ax.set_xticks(ticks, labels)

@@ -155,7 +155,7 @@ class PolysemyReport:
             cells = []
             for metric in shown:
                 v = self.value(metric, representation, model)
-                cells.append(f"  {'-':>8}" if math.isnan(v) else f"  {v:>8.3f}")
+                cells.append(f"  {'-':>8}" if math.isnan(v) else f"  {v:>8.3f}".replace("-0.000", " 0.000"))
             lines.append(label.ljust(width) + "".join(cells))
         return "\n".join(lines)
 
