@@ -165,10 +165,10 @@ def extract_to(
         bar.update(1)
         if count % shard_size == 0:
             if ranks.owns(shard):
-                _shard(extractor, directory, shard, pending, layout, done)
+                _shard(extractor, directory, shard, pending, layout, done, ranks)
             shard, pending = shard + 1, []
     if count % shard_size and ranks.owns(shard):
-        _shard(extractor, directory, shard, pending, layout, done)
+        _shard(extractor, directory, shard, pending, layout, done, ranks)
     bar.close()
     ranks.barrier()
     if ranks.main:
@@ -239,6 +239,7 @@ def _prepare(directory: Path, settings: dict[str, Any], overwrite: bool, ranks: 
                 f"the store in {directory} was made with other settings; run again with the same ones to resume, "
                 "or pass overwrite=True (--overwrite) to start over:\n  " + "\n  ".join(diff)
             )
+    ranks.barrier()  # every process has looked before the main one changes anything
     if ranks.main:
         if existing is not None and overwrite:
             shutil.rmtree(directory / SHARDS, ignore_errors=True)
@@ -272,7 +273,13 @@ def _digest(records: list[Record]) -> str:
 
 
 def _shard(
-    extractor: Extractor, directory: Path, index: int, records: list[Record], layout: Layout, done: dict[int, Path]
+    extractor: Extractor,
+    directory: Path,
+    index: int,
+    records: list[Record],
+    layout: Layout,
+    done: dict[int, Path],
+    ranks: Ranks,
 ) -> None:
     """Embed and write shard ``index``, or check the complete one already on disk.
 
@@ -291,7 +298,13 @@ def _shard(
             )
         return
     table, arrays = _embed(extractor, records, layout)
-    metadata = {"shard": str(index), "texts": str(len(records)), "first_id": records[0].id, "input_sha256": digest}
+    metadata = {
+        "shard": str(index),
+        "texts": str(len(records)),
+        "first_id": records[0].id,
+        "input_sha256": digest,
+        "rank": f"{ranks.rank} of {ranks.world}",
+    }
     try:
         write_shard(directory, index, table, arrays, metadata)
     except OSError as error:
