@@ -64,15 +64,6 @@ def test_extract_rejects_bad_layer(texts_file, tmp_path, capsys):
     assert "layer 9 is outside" in capsys.readouterr().err
 
 
-def test_demo_prints_a_table(capsys):
-    assert main(["demo", "--device", "cpu"]) == 0
-    out = capsys.readouterr().out
-    rows = [line.split() for line in out.splitlines() if line[:5].strip().isdigit()]
-    assert [int(r[0]) for r in rows] == list(range(7))
-    gaps = [float(r[3]) for r in rows]
-    assert max(gaps[1:]) > gaps[0] + 0.05  # contextual layers separate the senses; layer 0 does not
-
-
 def test_load_rejects_other_files(tmp_path):
     from safetensors.numpy import save_file
 
