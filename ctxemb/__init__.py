@@ -6,6 +6,7 @@ from .extractor import Extractor
 from .layers import parse_layers, resolve_layers
 from .mixing import ScalarMix, mix
 from .outputs import Embedding
+from .store import open_store
 from .words import split_words
 
 __version__ = "0.1.0"
@@ -16,6 +17,7 @@ __all__ = [
     "ScalarMix",
     "__version__",
     "mix",
+    "open_store",
     "parse_layers",
     "resolve_layers",
     "split_words",

@@ -352,6 +352,12 @@ class Extractor:
     def __repr__(self) -> str:
         return f"Extractor({self.name or type(self.model).__name__!r}, layers={self.layers!r})"
 
+    def extract_to(self, directory: str | os.PathLike[str], texts: Any, **options: Any) -> Any:
+        """Embed a corpus into a store directory, streamed and resumable; see :func:`ctxemb.store.extract_to`."""
+        from .store import extract_to
+
+        return extract_to(self, directory, texts, **options)
+
 
 def _free_device_cache(device: torch.device) -> None:
     """Return cached blocks to the device after an out-of-memory error."""
