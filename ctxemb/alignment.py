@@ -1,4 +1,4 @@
-"""Pieces <-> words <-> character spans, from the tokenizer's offsets and ``word_ids`` only.
+"""Pieces <-> words <-> character spans, from the tokenizer's character offsets only (never token strings).
 
 A word's pieces are stored as CSR-style index arrays: the pieces of word ``w`` are
 ``pieces[ptr[w]:ptr[w + 1]]`` (positions in the token sequence, ascending). A piece that overlaps several words
@@ -8,8 +8,6 @@ empty range and is reported by the caller.
 """
 
 from __future__ import annotations
-
-from collections.abc import Sequence
 
 import numpy as np
 
@@ -40,17 +38,6 @@ def words_from_offsets(
     return _group(word, piece, n_words)
 
 
-def words_from_word_ids(word_ids: Sequence[int | None], n_words: int) -> tuple[np.ndarray, np.ndarray]:
-    """Map pieces to words from a tokenizer's ``word_ids()`` (``None`` for special tokens).
-
-    Returns:
-        ``(ptr, pieces)`` as in :func:`words_from_offsets`.
-    """
-    ids = np.array([-1 if w is None else w for w in word_ids], dtype=np.int64)
-    piece = np.flatnonzero(ids >= 0)
-    return _group(ids[piece], piece, n_words)
-
-
 def _group(word: np.ndarray, piece: np.ndarray, n_words: int) -> tuple[np.ndarray, np.ndarray]:
     order = np.lexsort((piece, word))
     ptr = np.zeros(n_words + 1, dtype=np.int64)
@@ -70,3 +57,38 @@ def pieces_in_span(offsets: np.ndarray, special: np.ndarray, start: int, end: in
     inside = content & (starts >= start) & (ends <= end)
     cut = content & (starts < end) & (ends > start) & ~inside
     return np.flatnonzero(inside), np.flatnonzero(cut)
+
+
+_SPACES = np.array([c for c in range(0x3000 + 1) if chr(c).isspace()], dtype=np.uint32)
+
+
+def trim_whitespace(offsets: np.ndarray, text: str) -> np.ndarray:
+    """Shrink piece offsets that include white space at either end to the characters inside.
+
+    Byte-level BPE without offset trimming (GPT-2) and SentencePiece-style ``▁`` pieces (DeBERTa) report a piece's
+    span with the space before it; the span of ``Ġbank`` in ``"the bank"`` becomes that of ``bank``. A piece of
+    white space only ends up empty (``start == end``) and belongs to no word.
+
+    Args:
+        offsets: ``(tokens, 2)`` character spans into ``text``.
+        text: the text.
+
+    Returns:
+        ``(tokens, 2)``, a new array.
+    """
+    out = offsets.copy()
+    if not text:
+        return out
+    space = np.isin(np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32), _SPACES)
+    starts, ends = out[:, 0], out[:, 1]
+    while True:
+        move = (starts < ends) & space[np.minimum(starts, len(text) - 1)]
+        if not move.any():
+            break
+        starts[move] += 1
+    while True:
+        move = (ends > starts) & space[np.maximum(ends - 1, 0)]
+        if not move.any():
+            break
+        ends[move] -= 1
+    return out

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from .alignment import words_from_offsets, words_from_word_ids
+from .alignment import trim_whitespace, words_from_offsets
 from .words import Split, split_words
 
 TextInput = str | Sequence[str]
@@ -71,38 +71,30 @@ def encode(
 ) -> list[Encoded]:
     """Tokenize every item once (with the model's special tokens) and align pieces with words.
 
-    Raw texts are split into words by :func:`ctxemb.words.split_words` and pieces are matched to words by their
-    character offsets; pre-split words are tokenized as such and matched through ``word_ids()``. A Python-only
-    tokenizer (no offsets, no ``word_ids``) goes through :func:`encode_word_by_word`.
+    Raw texts are split into words by :func:`ctxemb.words.split_words`; pre-split words are joined with single
+    spaces and keep their own spans. Either way the text is tokenized as a whole and pieces are matched to words
+    by their character offsets (trimmed of surrounding white space), so pre-split words get exactly the pieces of
+    their joined text. A Python-only tokenizer (no offsets) goes through :func:`encode_word_by_word`.
     """
     if not getattr(tokenizer, "is_fast", True):
         return [encode_word_by_word(tokenizer, item, split, lang) for item in items]
-    out: list[Encoded | None] = [None] * len(items)
-    raw = [i for i, item in enumerate(items) if isinstance(item, str) or len(item) == 0]
-    pre = [i for i, item in enumerate(items) if not isinstance(item, str) and len(item) > 0]
-    if raw:
-        texts = [items[i] if isinstance(items[i], str) else "" for i in raw]
-        with_types = "token_type_ids" in tokenizer.model_input_names
-        for i, text, encoding in zip(raw, texts, _tokenize(tokenizer, texts, is_split_into_words=False)):
-            spans = np.array(split_words(text, split), dtype=np.int64).reshape(-1, 2)
-            ids, type_ids, special, offsets = _arrays(encoding, with_types)
-            ptr, pieces = words_from_offsets(offsets, special, spans)
-            words = [text[s:e] for s, e in spans]
-            out[i] = Encoded(text, ids, type_ids, special, offsets, encoding.tokens, words, spans, ptr, pieces)
-    if pre:
-        word_lists = [list(items[i]) for i in pre]
-        with_types = "token_type_ids" in tokenizer.model_input_names
-        for i, words, encoding in zip(pre, word_lists, _tokenize(tokenizer, word_lists, is_split_into_words=True)):
-            spans = _joined_spans(words)
-            ids, type_ids, special, offsets = _arrays(encoding, with_types)
-            word_ids = encoding.word_ids
-            for t, w in enumerate(word_ids):
-                if w is not None:
-                    offsets[t] += spans[w, 0]
-            ptr, pieces = words_from_word_ids(word_ids, len(words))
-            text = " ".join(words)
-            out[i] = Encoded(text, ids, type_ids, special, offsets, encoding.tokens, words, spans, ptr, pieces)
-    return out  # type: ignore[return-value]
+    texts, spans = [], []
+    for item in items:
+        if isinstance(item, str):
+            texts.append(item)
+            spans.append(np.array(split_words(item, split), dtype=np.int64).reshape(-1, 2))
+        else:
+            texts.append(" ".join(item))
+            spans.append(_joined_spans(list(item)))
+    with_types = "token_type_ids" in tokenizer.model_input_names
+    out = []
+    for text, word_spans, encoding in zip(texts, spans, _tokenize(tokenizer, texts)):
+        ids, type_ids, special, offsets = _arrays(encoding, with_types)
+        offsets = trim_whitespace(offsets, text)
+        ptr, pieces = words_from_offsets(offsets, special, word_spans)
+        words = [text[s:e] for s, e in word_spans]
+        out.append(Encoded(text, ids, type_ids, special, offsets, encoding.tokens, words, word_spans, ptr, pieces))
+    return out
 
 
 def encode_word_by_word(tokenizer: Any, item: TextInput, split: Split = "punct", lang: str | None = None) -> Encoded:
@@ -148,11 +140,13 @@ def encode_word_by_word(tokenizer: Any, item: TextInput, split: Split = "punct",
 
 def _joined_spans(words: list[str]) -> np.ndarray:
     """Character spans of pre-split words in their single-space join: ``(words, 2)``."""
+    if not words:
+        return np.zeros((0, 2), dtype=np.int64)
     starts = np.cumsum([0] + [len(w) + 1 for w in words[:-1]])
     return np.stack([starts, starts + np.array([len(w) for w in words])], axis=1).astype(np.int64).reshape(-1, 2)
 
 
-def _tokenize(tokenizer: Any, inputs: list[Any], is_split_into_words: bool) -> list[Any]:
+def _tokenize(tokenizer: Any, inputs: list[str]) -> list[Any]:
     """The `tokenizers` encodings of a batch, with the model's special tokens, never truncated or padded.
 
     When the Rust tokenizer is in its plain state (no truncation or padding set on it) it is called directly,
@@ -166,10 +160,9 @@ def _tokenize(tokenizer: Any, inputs: list[Any], is_split_into_words: bool) -> l
         and backend.padding is None
         and backend.encode_special_tokens == bool(getattr(tokenizer, "split_special_tokens", False))
     ):
-        return backend.encode_batch(inputs, add_special_tokens=True, is_pretokenized=is_split_into_words)
+        return backend.encode_batch(inputs, add_special_tokens=True)
     return tokenizer(
         inputs,
-        is_split_into_words=is_split_into_words,
         add_special_tokens=True,
         truncation=False,
         return_offsets_mapping=True,

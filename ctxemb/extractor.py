@@ -307,6 +307,8 @@ class Extractor:
             return tensor.pin_memory().to(device, non_blocking=True) if accelerated else tensor.to(device)
 
         inputs = {"input_ids": to_device(ids), "attention_mask": to_device(mask)}
+        if family.position_ids:
+            inputs["position_ids"] = to_device(np.maximum(np.cumsum(mask, axis=1) - 1, 0))
         if types is not None:
             inputs["token_type_ids"] = to_device(types)
         lang = self._lang_id()

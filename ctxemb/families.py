@@ -91,10 +91,14 @@ class Family:
             token of the sequence, ``"tokenizer"`` for the position of the tokenizer's ``cls_token``, or ``None``
             when the family has no summary token (``cls`` is then an error that suggests ``last``).
         max_positions: the model's window in pieces (specials included), or ``None`` for no absolute limit.
+        position_ids: pass ``position_ids`` counted from the attention mask, so that absolute positions start at
+            each text's first piece whatever the padding side (the model's own default counts from column 0).
         blocks: where the hidden states are produced (see :class:`ctxemb.capture.Blocks`); ``None`` from it
             means a full pass with ``output_hidden_states=True``.
         languages: the checkpoint's language -> id table when it needs a ``langs`` input, else ``None``.
         model_kwargs: fixed keyword arguments for every forward call.
+        tokenizer_class: the family's transformers tokenizer class, for training new vocabularies.
+        subwords: the kind of vocabulary that class holds (``wordpiece | bpe | byte_bpe | unigram``).
         notes: what a user should know about the family's layers.
     """
 
@@ -105,9 +109,12 @@ class Family:
     pad_tokens: tuple[str, ...] = ("pad",)
     cls_position: Literal["first", "last", "tokenizer"] | None = None
     max_positions: Callable[[Any], int | None] = field(default=_absolute_positions)
+    position_ids: bool = False
     blocks: Callable[[nn.Module], Blocks | None] = field(default=recorded_blocks)
     languages: Callable[[Any, Any], dict[str, int] | None] = field(default=_no_languages)
     model_kwargs: tuple[tuple[str, Any], ...] = ()
+    tokenizer_class: str | None = None
+    subwords: Literal["wordpiece", "bpe", "byte_bpe", "unigram"] | None = None
     notes: str = ""
 
 
@@ -117,6 +124,9 @@ FAMILIES: tuple[Family, ...] = (
         model_types=("bert",),
         specials="[CLS] text [SEP]",
         cls_position="first",
+        position_ids=True,
+        tokenizer_class="BertTokenizer",
+        subwords="wordpiece",
         notes="Layer L is the last block's output (no final layer norm).",
     ),
     Family(
@@ -125,6 +135,8 @@ FAMILIES: tuple[Family, ...] = (
         specials="<s> text </s>",
         cls_position="first",
         max_positions=_roberta_positions,
+        tokenizer_class="RobertaTokenizer",
+        subwords="byte_bpe",
         notes="Pad id is 1 and positions start at pad id + 1, so 514 position rows give a 512-piece window.",
     ),
     Family(
@@ -132,6 +144,9 @@ FAMILIES: tuple[Family, ...] = (
         model_types=("albert",),
         specials="[CLS] text [SEP]",
         cls_position="first",
+        position_ids=True,
+        tokenizer_class="AlbertTokenizer",
+        subwords="unigram",
         notes="Layer 0 is after the embedding-to-hidden projection; all blocks share one set of weights.",
     ),
     Family(
@@ -140,6 +155,9 @@ FAMILIES: tuple[Family, ...] = (
         specials="[CLS] text [SEP]",
         cls_position="first",
         blocks=_deberta_blocks,
+        position_ids=True,
+        tokenizer_class="DebertaV2Tokenizer",
+        subwords="unigram",
         notes="Relative positions; windowed at max_position_embeddings, the length it was trained on.",
     ),
     Family(
@@ -151,15 +169,20 @@ FAMILIES: tuple[Family, ...] = (
         max_positions=_no_limit,
         blocks=_xlnet_blocks,
         model_kwargs=(("use_mems", False),),
+        tokenizer_class="XLNetTokenizer",
+        subwords="unigram",
         notes="<cls> is the last token; relative positions, so long texts run in one pass (no window).",
     ),
     Family(
         name="xlm",
         model_types=("xlm",),
-        specials="</s> text </s>",
+        specials="<s> text </s>",
         cls_position="first",
         blocks=_xlm_blocks,
         languages=_xlm_languages,
+        position_ids=True,
+        tokenizer_class="XLMTokenizer",
+        subwords="bpe",
         notes="Python-only tokenizer: pieces are mapped to words by tokenizing word by word. Checkpoints with "
         "language embeddings need lang=...",
     ),
@@ -168,6 +191,9 @@ FAMILIES: tuple[Family, ...] = (
         model_types=("gpt2",),
         specials="none",
         pad_tokens=("pad", "eos"),
+        position_ids=True,
+        tokenizer_class="GPT2Tokenizer",
+        subwords="byte_bpe",
         notes="No pad token: padded with <|endoftext|> under the mask. Layer L comes after the final layer norm "
         "(ln_f); layers 1..L-1 are block outputs before it.",
     ),
@@ -177,6 +203,9 @@ FAMILIES: tuple[Family, ...] = (
         specials="none",
         pad_tokens=("pad", "unk"),
         blocks=_blocks_at("h"),
+        position_ids=True,
+        tokenizer_class="OpenAIGPTTokenizer",
+        subwords="bpe",
         notes="No special tokens at all; no final layer norm.",
     ),
 )

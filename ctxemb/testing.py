@@ -13,13 +13,14 @@ import json
 import os
 import shutil
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from importlib.resources import files
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import torch
-from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
+
+from .tokenization import family_named
 
 if TYPE_CHECKING:
     from transformers import PreTrainedModel
@@ -27,9 +28,10 @@ if TYPE_CHECKING:
 __all__ = ["SUPPORTED_FAMILIES", "corpus_path", "tiny_checkpoint"]
 
 _MARKER = "ctxemb_tiny.json"
-_FORMAT = 1  # bump when a builder changes, so that stale checkpoints are not reused
+_FORMAT = 2  # bump when a builder changes, so that stale checkpoints are not reused
 _MAX_LENGTH = 128
 _SIZES = {"hidden_size": 32, "num_hidden_layers": 3, "num_attention_heads": 4, "intermediate_size": 64}
+SUPPORTED_FAMILIES: tuple[str, ...] = ("bert", "roberta", "albert", "deberta", "xlnet", "xlm", "gpt2", "openai-gpt")
 
 
 def corpus_path() -> Path:
@@ -41,21 +43,6 @@ def _corpus_lines() -> list[str]:
     return corpus_path().read_text(encoding="utf-8").splitlines()
 
 
-def _continuation_tokens(backend: Tokenizer, lines: list[str], prefix: str) -> list[str]:
-    """List ``prefix + c`` for every character that occurs after the first one of a pre-tokenized word.
-
-    The `tokenizers` BPE/WordPiece trainers create these tokens in hash-map order, which makes their ids,
-    and through tie-breaking the learned merges, change from run to run (huggingface/tokenizers#1794).
-    Registering them up front, sorted, as trainer special tokens fixes their ids and makes training
-    deterministic.
-    """
-    chars: set[str] = set()
-    for line in lines:
-        for word, _ in backend.pre_tokenizer.pre_tokenize_str(backend.normalizer.normalize_str(line)):
-            chars.update(word[1:])
-    return [prefix + c for c in sorted(chars)]
-
-
 def _save_model(model_factory: Callable[[], PreTrainedModel], seed: int, directory: Path) -> None:
     """Build a model under ``torch.manual_seed(seed)``, keeping the caller's RNG state, and save it."""
     with torch.random.fork_rng(devices=[]):
@@ -65,60 +52,57 @@ def _save_model(model_factory: Callable[[], PreTrainedModel], seed: int, directo
     model.save_pretrained(directory)
 
 
-def _build_bert(directory: Path, seed: int) -> None:
-    """Write a tiny BERT (WordPiece, lowercased, accents stripped) into ``directory``."""
-    from transformers import BertConfig, BertModel, BertTokenizer
+def _config(family: str, tokenizer: Any, overrides: dict[str, Any]) -> Any:
+    """The family's own config class with the tiny sizes, the tokenizer's special ids, and ``overrides``."""
+    import transformers
 
-    specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
-    lines = _corpus_lines()
+    vocab = len(tokenizer)
+    ids = {"pad_token_id": tokenizer.pad_token_id, "bos_token_id": tokenizer.bos_token_id}
+    ids["eos_token_id"] = tokenizer.eos_token_id
+    ids = {k: v for k, v in ids.items() if v is not None}
+    positions = {"max_position_embeddings": _MAX_LENGTH}
+    gpt = {"vocab_size": vocab, "n_embd": 32, "n_layer": 3, "n_head": 4, "n_positions": _MAX_LENGTH}
+    table: dict[str, tuple[str, dict[str, Any]]] = {
+        "bert": ("BertConfig", {**_SIZES, **positions}),
+        # RoBERTa numbers positions from pad id + 1: two more rows hold a window of _MAX_LENGTH.
+        "roberta": ("RobertaConfig", {**_SIZES, "max_position_embeddings": _MAX_LENGTH + 2, "type_vocab_size": 1}),
+        "albert": ("AlbertConfig", {**_SIZES, **positions, "embedding_size": 16}),
+        "deberta": (
+            "DebertaV2Config",
+            {
+                **_SIZES,
+                **positions,
+                "relative_attention": True,
+                "position_biased_input": False,
+                "pos_att_type": ["p2c", "c2p"],
+                "type_vocab_size": 0,
+            },
+        ),
+        "xlnet": ("XLNetConfig", {"d_model": 32, "n_layer": 3, "n_head": 4, "d_inner": 64}),
+        "xlm": ("XLMConfig", {"emb_dim": 32, "n_layers": 3, "n_heads": 4, **positions}),
+        "gpt2": ("GPT2Config", {**gpt, "n_inner": 64}),
+        "openai-gpt": ("OpenAIGPTConfig", gpt),
+    }
+    name, sizes = table[family]
+    return getattr(transformers, name)(**{"vocab_size": vocab, **ids, **sizes, **overrides})
 
-    trainee = Tokenizer(models.WordPiece(unk_token="[UNK]"))
-    trainee.normalizer = normalizers.BertNormalizer(lowercase=True)
-    trainee.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-    pinned = _continuation_tokens(trainee, lines, "##")
-    trainer = trainers.WordPieceTrainer(vocab_size=1000, special_tokens=[*specials, *pinned], show_progress=False)
-    trainee.train_from_iterator(lines, trainer)
 
-    # Rebuild from the learned vocabulary so that only the five real specials are special tokens.
-    vocab = trainee.get_vocab()
-    backend = Tokenizer(models.WordPiece(vocab, unk_token="[UNK]"))
-    backend.normalizer = trainee.normalizer
-    backend.pre_tokenizer = trainee.pre_tokenizer
-    backend.decoder = decoders.WordPiece(prefix="##")
-    backend.post_processor = processors.TemplateProcessing(
-        single="[CLS] $A [SEP]",
-        pair="[CLS] $A [SEP] $B:1 [SEP]:1",
-        special_tokens=[("[CLS]", vocab["[CLS]"]), ("[SEP]", vocab["[SEP]"])],
-    )
-    backend.add_special_tokens(specials)
+def _build(family: str, directory: Path, seed: int, overrides: dict[str, Any]) -> None:
+    """Write the tiny checkpoint of ``family``: a tokenizer trained on the bundled corpus and a random model."""
+    from transformers import AutoModel
 
-    # transformers 5 rebuilds a BertTokenizer's pipeline from its vocabulary and these keyword arguments
-    # when loading (the normalizer saved in tokenizer.json is not used), so they must describe the
-    # pipeline above: lowercase, and accents stripped as a consequence (strip_accents=None).
-    tokenizer = BertTokenizer(
-        tokenizer_object=backend,
-        do_lower_case=True,
-        strip_accents=None,
-        model_max_length=_MAX_LENGTH,
-        pad_token="[PAD]",
-        unk_token="[UNK]",
-        cls_token="[CLS]",
-        sep_token="[SEP]",
-        mask_token="[MASK]",
-    )
-    config = BertConfig(
-        vocab_size=len(vocab), max_position_embeddings=_MAX_LENGTH, pad_token_id=vocab["[PAD]"], **_SIZES
-    )
-    _save_model(lambda: BertModel(config), seed, directory)
+    from .tokenization import train_tokenizer
+
+    tokenizer = train_tokenizer(_corpus_lines(), vocab_size=1000, family=family, min_frequency=2)
+    config = _config(family, tokenizer, overrides)
+    if family_named(family).max_positions(config) is not None:
+        tokenizer.model_max_length = _MAX_LENGTH
+    _save_model(lambda: AutoModel.from_config(config), seed, directory)
     tokenizer.save_pretrained(directory)
 
 
-_BUILDERS: dict[str, Callable[[Path, int], None]] = {"bert": _build_bert}
-SUPPORTED_FAMILIES: tuple[str, ...] = tuple(_BUILDERS)
-
-
-def _marker(family: str, seed: int) -> dict[str, object]:
-    return {"family": family, "seed": seed, "format": _FORMAT}
+def _marker(family: str, seed: int, overrides: Mapping[str, Any]) -> dict[str, object]:
+    return {"family": family, "seed": seed, "format": _FORMAT, "config_overrides": dict(overrides)}
 
 
 def _holds(directory: Path, marker: dict[str, object]) -> bool:
@@ -129,7 +113,13 @@ def _holds(directory: Path, marker: dict[str, object]) -> bool:
         return False
 
 
-def tiny_checkpoint(family: str, directory: str | os.PathLike[str], *, seed: int = 0) -> Path:
+def tiny_checkpoint(
+    family: str,
+    directory: str | os.PathLike[str],
+    *,
+    seed: int = 0,
+    config_overrides: Mapping[str, Any] | None = None,
+) -> Path:
     """Build a tiny, randomly initialised checkpoint of ``family`` into ``directory``, offline.
 
     The checkpoint holds ``config.json``, ``model.safetensors``, the tokenizer files and a marker file
@@ -141,6 +131,8 @@ def tiny_checkpoint(family: str, directory: str | os.PathLike[str], *, seed: int
         family: The model family; one of `SUPPORTED_FAMILIES`.
         directory: Where to write the checkpoint. Must not exist, be empty, or hold a matching checkpoint.
         seed: Seed of ``torch.manual_seed`` for the weight initialisation. The caller's RNG state is kept.
+        config_overrides: Values merged into the model config (recorded in the marker file), e.g. XLM with
+            language embeddings: ``{"n_langs": 2, "use_lang_emb": True, "lang2id": {"en": 0, "fr": 1}}``.
 
     Returns:
         The checkpoint directory, loadable with ``AutoModel.from_pretrained`` and
@@ -150,10 +142,11 @@ def tiny_checkpoint(family: str, directory: str | os.PathLike[str], *, seed: int
         ValueError: If ``family`` is not supported.
         FileExistsError: If ``directory`` holds something other than a matching checkpoint.
     """
-    if family not in _BUILDERS:
+    if family not in SUPPORTED_FAMILIES:
         raise ValueError(f"unknown family {family!r}; supported families: {', '.join(SUPPORTED_FAMILIES)}")
     target = Path(directory)
-    marker = _marker(family, seed)
+    overrides = json.loads(json.dumps(dict(config_overrides or {}), sort_keys=True))
+    marker = _marker(family, seed, overrides)
     if _holds(target, marker):
         return target
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
@@ -163,7 +156,7 @@ def tiny_checkpoint(family: str, directory: str | os.PathLike[str], *, seed: int
     staging = target.with_name(f".{target.name}.tmp-{uuid.uuid4().hex[:12]}")
     staging.mkdir()  # unlike tempfile.mkdtemp, respects the umask (the directory is renamed into place)
     try:
-        _BUILDERS[family](staging, seed)
+        _build(family, staging, seed, overrides)
         (staging / _MARKER).write_text(json.dumps(marker, sort_keys=True) + "\n", encoding="utf-8")
         try:
             if target.is_dir():

@@ -32,11 +32,27 @@ def minilm():
 
 
 @pytest.fixture(scope="session")
-def tiny_bert_dir(tmp_path_factory):
-    """A tiny BERT (hidden 32, 3 layers) with a WordPiece tokenizer trained on the in-repo corpus."""
+def tiny_dir(tmp_path_factory):
+    """``tiny_dir(family, **config_overrides) -> Path``: each family's tiny checkpoint, built once per session."""
     from ctxemb.testing import tiny_checkpoint
 
-    return tiny_checkpoint("bert", tmp_path_factory.mktemp("tiny") / "bert")
+    root = tmp_path_factory.mktemp("tiny")
+    built = {}
+
+    def build(family, **overrides):
+        key = (family, tuple(sorted(overrides.items(), key=str)))
+        if key not in built:
+            name = family if not overrides else f"{family}-{len(built)}"
+            built[key] = tiny_checkpoint(family, root / name, config_overrides=overrides)
+        return built[key]
+
+    return build
+
+
+@pytest.fixture(scope="session")
+def tiny_bert_dir(tiny_dir):
+    """A tiny BERT (hidden 32, 3 layers) with a WordPiece tokenizer trained on the in-repo corpus."""
+    return tiny_dir("bert")
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ctxemb import split_words
-from ctxemb.alignment import pieces_in_span, words_from_offsets, words_from_word_ids
+from ctxemb.alignment import pieces_in_span, words_from_offsets
 
 
 def words(text, split="punct"):
@@ -74,12 +74,6 @@ def test_words_from_offsets_several_pieces_per_word():
     ptr, pieces = words_from_offsets(offsets, special, np.array([[0, 5], [5, 6], [7, 9]]))
     assert ptr.tolist() == [0, 2, 3, 4]
     assert pieces.tolist() == [1, 2, 3, 4]
-
-
-def test_words_from_word_ids():
-    ptr, pieces = words_from_word_ids([None, 0, 0, 2, None], 3)
-    assert ptr.tolist() == [0, 2, 2, 3]
-    assert pieces.tolist() == [1, 2, 3]
 
 
 def test_pieces_in_span():

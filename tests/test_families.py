@@ -1,0 +1,177 @@
+"""The extraction contracts for every family's tiny checkpoint (DESIGN.md §1, issue 4)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from ctxemb import Extractor
+from ctxemb.families import FAMILIES, GENERIC, family_for
+
+TOL = {"rtol": 1e-4, "atol": 1e-5}
+FAMILY_NAMES = ["bert", "roberta", "albert", "deberta", "xlnet", "xlm", "gpt2", "openai-gpt"]
+SENTENCES = [
+    "The bank of the river was muddy after the storm.",
+    "She deposited 1,000 dollars at the bank on Friday!",
+    "Héllo, wörld: state-of-the-art café prices (3.14€) 😀.",
+    "A",
+]
+
+
+@pytest.fixture(scope="module", params=FAMILY_NAMES)
+def fam(request, tiny_dir):
+    """An extractor over the tiny checkpoint of each family."""
+    return Extractor.from_pretrained(tiny_dir(request.param), device="cpu")
+
+
+def reference(ext, text, **extra):
+    """Hugging Face's own hidden states for the ids ctxemb ran (the text alone): ``(tokens, dim)`` each."""
+    from ctxemb.encoding import encode
+
+    enc = encode(ext.tokenizer, [text], ext.split, ext.lang)[0]
+    inputs = {"input_ids": torch.from_numpy(enc.ids)[None]}
+    if enc.type_ids is not None:
+        inputs["token_type_ids"] = torch.from_numpy(enc.type_ids)[None]
+    inputs.update(dict(ext.family.model_kwargs), **extra)
+    if ext._lang_id() is not None:
+        inputs["langs"] = torch.full_like(inputs["input_ids"], ext._lang_id())
+    with torch.no_grad():
+        states = ext.model(**inputs, output_hidden_states=True).hidden_states
+    return [s[0].numpy() for s in states]
+
+
+def texts_of_lengths(ext, lengths):
+    """Texts of about the given piece counts: runs of corpus words."""
+    from ctxemb.testing import corpus_path
+
+    words = corpus_path().read_text(encoding="utf-8").split()
+    out = []
+    for i, n in enumerate(lengths):
+        start = (i * 37) % (len(words) - n)
+        out.append(" ".join(words[start : start + max(1, (n * 2) // 3)]))
+    return out
+
+
+def test_parity_every_layer(fam):
+    for text in SENTENCES:
+        result = fam.embed([text])[0]
+        expected = reference(fam, text)
+        assert result.hidden.shape[0] == len(expected) == fam.num_layers + 1
+        for k, layer in enumerate(expected):
+            np.testing.assert_allclose(result.hidden[k], layer, **TOL, err_msg=f"{fam.family.name} layer {k}")
+
+
+@pytest.mark.parametrize("side", ["left", "right"])
+def test_batch_invariance_both_padding_sides(fam, side, monkeypatch):
+    family = dataclasses.replace(fam.family, padding_side=side)
+    monkeypatch.setattr(Extractor, "family", property(lambda self: family))
+    texts = texts_of_lengths(fam, [1, 3, 300, 7, 120, 2, 45, 250, 16, 80])
+    alone = [fam.embed([t])[0] for t in texts]
+    fam.max_tokens, fam.max_batch = 100_000, 64
+    try:
+        together = fam.embed(texts)
+    finally:
+        fam.max_tokens, fam.max_batch = 4096, 32
+    for i, (a, b) in enumerate(zip(alone, together)):
+        np.testing.assert_allclose(b.hidden, a.hidden, **TOL, err_msg=f"text {i}, padding {side}")
+        if fam.family.cls_position is not None:
+            np.testing.assert_array_equal(b.sentence_vector("cls"), b.hidden[:, b.cls_index])
+            np.testing.assert_allclose(b.sentence_vector("cls"), a.sentence_vector("cls"), **TOL)
+        np.testing.assert_allclose(b.sentence_vector("last"), a.sentence_vector("last"), **TOL)
+
+
+def test_words_specials_and_pools(fam):
+    text = SENTENCES[1]
+    result = fam.embed([text])[0]
+    assert result.words == "She deposited 1 , 000 dollars at the bank on Friday !".split()
+    assert result.word_vectors("mean").shape[1] == len(result.words)
+    assert not result.special[result.word_pieces].any()
+    assert not np.isnan(result.word_vectors("mean")).any()
+    content = result.hidden[:, ~result.special]
+    np.testing.assert_allclose(result.sentence_vector("mean"), content.mean(axis=1), rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(result.sentence_vector("max"), content.max(axis=1))
+    np.testing.assert_array_equal(result.sentence_vector("last"), content[:, -1])
+    assert result.special.sum() == len(fam.tokenizer("")["input_ids"])
+    if fam.family.cls_position is None:
+        with pytest.raises(ValueError, match="pool='last'"):
+            result.sentence_vector("cls")
+    else:
+        expected = {"first": 0, "last": len(result.tokens) - 1}[fam.family.cls_position]
+        assert result.cls_index == expected and result.special[expected]
+    # character spans address the same occurrence as the word
+    w = result.words.index("bank")
+    s, e = result.word_spans[w]
+    np.testing.assert_allclose(
+        fam.embed_spans([(text, (int(s), int(e)))], pool="mean")[0], result.word_vectors("mean")[:, w], **TOL
+    )
+
+
+def test_pre_split_words(fam):
+    words = ["The", "river", "bank", "flooded", "."]
+    result = fam.embed([words])[0]
+    assert result.words == words and result.word_vectors("first").shape[1] == 5
+    assert not np.isnan(result.word_vectors("first")).any()
+    raw = fam.embed([" ".join(words)])[0]
+    if raw.tokens == result.tokens:  # byte-level BPE reads the first word with a prefix space when pre-split
+        np.testing.assert_allclose(result.word_vectors("mean"), raw.word_vectors("mean"), **TOL)
+
+
+@pytest.mark.parametrize(("layers", "blocks_run"), [([1], 1), ([0], 0), ([0, 2], 2), ("all", None)])
+def test_layers_above_the_highest_are_not_computed(fam, layers, blocks_run):
+    blocks = fam.family.blocks(fam.model)
+    ran = []
+    handles = [m.register_forward_hook(lambda *_: ran.append(1)) for m in blocks.exits]
+    try:
+        result = fam.embed([SENTENCES[0]], layers=layers)[0]
+    finally:
+        for h in handles:
+            h.remove()
+    assert len(ran) == (fam.num_layers if blocks_run is None else blocks_run)
+    full = reference(fam, SENTENCES[0])
+    for i, k in enumerate(result.layers):
+        np.testing.assert_allclose(result.hidden[i], full[k], **TOL)
+
+
+def test_long_texts(fam):
+    text = " ".join(texts_of_lengths(fam, [400]))
+    result = fam.embed([text], layers=[0, 3])[0]
+    assert not np.isnan(result.word_vectors("mean")).any()
+    if fam.window is None:  # relative positions only: one pass over the whole text
+        assert fam.family.max_positions(fam.model.config) is None
+        np.testing.assert_allclose(result.hidden[1], reference(fam, text)[3], **TOL)
+        return
+    assert len(result.tokens) > 2 * fam.window
+    # the first half of the first window equals one truncated pass
+    from ctxemb.encoding import encode
+
+    enc = encode(fam.tokenizer, [text])[0]
+    lead, trail = enc.content_range()[0], len(enc.ids) - enc.content_range()[1]
+    size = fam.window - lead - trail
+    ids = np.concatenate([enc.ids[:lead], enc.ids[lead : lead + size], enc.ids[len(enc.ids) - trail :]])
+    inputs = {"input_ids": torch.from_numpy(ids)[None], **dict(fam.family.model_kwargs)}
+    with torch.no_grad():
+        states = fam.model(**inputs, output_hidden_states=True).hidden_states
+    half = fam.window // 2
+    np.testing.assert_allclose(result.hidden[1, :half], states[3][0, :half].numpy(), **TOL)
+    assert result.special.sum() == enc.special.sum()
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=st.text(max_size=30))
+def test_arbitrary_unicode(fam, text):
+    result = fam.embed([text], layers=[0])[0]
+    assert result.hidden.shape[1] == len(result.tokens)
+    for w, (s, e) in enumerate(result.word_spans):
+        assert result.text[s:e] == result.words[w]
+    assert ((result.offsets >= 0) & (result.offsets <= len(text))).all()
+
+
+def test_every_model_type_has_one_family():
+    seen = [t for f in FAMILIES for t in f.model_types]
+    assert len(seen) == len(set(seen))
+    assert family_for(type("C", (), {"model_type": "nothing-known"})()) is GENERIC
