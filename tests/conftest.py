@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 
@@ -40,7 +41,7 @@ def tiny_dir(tmp_path_factory):
     built = {}
 
     def build(family, **overrides):
-        key = (family, tuple(sorted(overrides.items(), key=str)))
+        key = (family, json.dumps(overrides, sort_keys=True))
         if key not in built:
             name = family if not overrides else f"{family}-{len(built)}"
             built[key] = tiny_checkpoint(family, root / name, config_overrides=overrides)
