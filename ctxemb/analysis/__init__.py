@@ -2,6 +2,21 @@
 
 from __future__ import annotations
 
+from .cka import cka_matrix, linear_cka, minibatch_cka
+from .layer_report import LayerReport
+from .layerwise import LayerGeometry, cross_model_cka
 from .polysemy import PolysemyProbe, PolysemyReport, load_data
+from .sampling import read_corpus
 
-__all__ = ["PolysemyProbe", "PolysemyReport", "load_data"]
+__all__ = [
+    "LayerGeometry",
+    "LayerReport",
+    "PolysemyProbe",
+    "PolysemyReport",
+    "cka_matrix",
+    "cross_model_cka",
+    "linear_cka",
+    "load_data",
+    "minibatch_cka",
+    "read_corpus",
+]
