@@ -28,9 +28,10 @@ if TYPE_CHECKING:
 __all__ = ["SUPPORTED_FAMILIES", "corpus_path", "tiny_checkpoint"]
 
 _MARKER = "ctxemb_tiny.json"
-_FORMAT = 2  # bump when a builder changes, so that stale checkpoints are not reused
+_FORMAT = 3  # bump when a builder changes, so that stale checkpoints are not reused
 _MAX_LENGTH = 128
 _SIZES = {"hidden_size": 32, "num_hidden_layers": 3, "num_attention_heads": 4, "intermediate_size": 64}
+_TOKENIZER_KEYS = ("lang2id", "id2lang")
 SUPPORTED_FAMILIES: tuple[str, ...] = ("bert", "roberta", "albert", "deberta", "xlnet", "xlm", "gpt2", "openai-gpt")
 
 
@@ -93,7 +94,9 @@ def _build(family: str, directory: Path, seed: int, overrides: dict[str, Any]) -
 
     from .tokenization import train_tokenizer
 
-    tokenizer = train_tokenizer(_corpus_lines(), vocab_size=1000, family=family, min_frequency=2)
+    # Tokenizer settings among the overrides (XLM's language tables) go to the tokenizer as well.
+    shared = {key: overrides[key] for key in _TOKENIZER_KEYS if key in overrides}
+    tokenizer = train_tokenizer(_corpus_lines(), vocab_size=1000, family=family, tokenizer_kwargs=shared)
     config = _config(family, tokenizer, overrides)
     if family_named(family).max_positions(config) is not None:
         tokenizer.model_max_length = _MAX_LENGTH
