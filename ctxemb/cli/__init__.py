@@ -7,9 +7,9 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from . import demo, extract, probe
+from . import demo, extract, probe, tokenizer
 
-SUBCOMMANDS = (extract, demo, probe)
+SUBCOMMANDS = (extract, demo, probe, tokenizer)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,7 +1,20 @@
-"""Training subword vocabularies (WordPiece, BPE, byte-level BPE, Unigram) for any model family."""
+"""Training subword vocabularies (WordPiece, BPE, byte-level BPE, Unigram) for any model family, and comparing them."""
 
 from __future__ import annotations
 
+from .files import TextFile, save_tokenizer
+from .stats import TokenizerStats, VocabularyOverlap, stats, vocabulary_overlap
 from .training import KINDS, Kind, family_named, train_tokenizer
 
-__all__ = ["KINDS", "Kind", "family_named", "train_tokenizer"]
+__all__ = [
+    "KINDS",
+    "Kind",
+    "TextFile",
+    "TokenizerStats",
+    "VocabularyOverlap",
+    "family_named",
+    "save_tokenizer",
+    "stats",
+    "train_tokenizer",
+    "vocabulary_overlap",
+]
