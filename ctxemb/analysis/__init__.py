@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from .cka import cka_matrix, linear_cka, minibatch_cka
+from .conllu import ConlluSentence, read_conllu
 from .layer_report import LayerReport
 from .layerwise import LayerGeometry, cross_model_cka
 from .polysemy import PolysemyProbe, PolysemyReport, load_data
+from .probing import LayerProbe, word_features
 from .sampling import read_corpus
 
 __all__ = [
+    "ConlluSentence",
     "LayerGeometry",
+    "LayerProbe",
     "LayerReport",
     "PolysemyProbe",
     "PolysemyReport",
@@ -18,5 +22,7 @@ __all__ = [
     "linear_cka",
     "load_data",
     "minibatch_cka",
+    "read_conllu",
     "read_corpus",
+    "word_features",
 ]
