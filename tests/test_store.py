@@ -158,6 +158,7 @@ def test_resume_checks_settings_and_input(tiny_bert, tmp_path):
 
 def test_full_disk_keeps_completed_shards_and_resumes(tiny_bert, tmp_path, monkeypatch):
     import safetensors.numpy
+    from safetensors import SafetensorError
 
     directory = tmp_path / "s"
     real_save = safetensors.numpy.save_file
@@ -168,12 +169,15 @@ def test_full_disk_keeps_completed_shards_and_resumes(tiny_bert, tmp_path, monke
         if len(calls) == 3:
             with open(filename, "wb") as f:
                 f.write(b"partial")
-            raise OSError(errno.ENOSPC, "No space left on device")
+            raise SafetensorError("Error while serializing: I/O error: No space left on device (os error 28)")
         return real_save(tensors, filename, metadata=metadata)
 
     monkeypatch.setattr(safetensors.numpy, "save_file", fill_up)
-    with pytest.raises(OSError, match=r"could not write shard 2 .* the disk is full\. The 2 shards already written"):
+    with pytest.raises(
+        OSError, match=r"could not write shard 2 .* the disk is full\. The 2 shards already written"
+    ) as e:
         extract_to(tiny_bert, directory, TEXTS, shard_size=2)
+    assert e.value.errno == errno.ENOSPC
     assert sorted(p.name for p in (directory / SHARDS).iterdir()) == [shard_name(0), shard_name(1)]
     with pytest.raises(ValueError, match="has not finished"):
         open_store(directory)
@@ -182,6 +186,36 @@ def test_full_disk_keeps_completed_shards_and_resumes(tiny_bert, tmp_path, monke
     monkeypatch.setattr(safetensors.numpy, "save_file", real_save)
     resumed = extract_to(tiny_bert, directory, TEXTS, shard_size=2)
     _same_store(resumed, extract_to(tiny_bert, tmp_path / "ref", TEXTS, shard_size=2))
+
+
+def test_store_directory_removed_during_a_run(tiny_bert, tmp_path, monkeypatch):
+    import safetensors.numpy
+
+    directory = tmp_path / "s"
+    real_save = safetensors.numpy.save_file
+    calls = []
+
+    def remove_store(tensors, filename, metadata=None):
+        calls.append(filename)
+        if len(calls) == 2:
+            shutil.rmtree(directory)
+        return real_save(tensors, filename, metadata=metadata)
+
+    monkeypatch.setattr(safetensors.numpy, "save_file", remove_store)
+    with pytest.raises(OSError, match=r"could not write shard 1 .* the store directory .*shards no longer exists"):
+        extract_to(tiny_bert, directory, TEXTS, shard_size=2)
+
+
+def test_a_run_stopped_by_a_bad_line_resumes_with_skip(tiny_bert, tmp_path):
+    path = tmp_path / "t.txt"
+    path.write_bytes(b"one\ntwo\nthree\nfour\nfive\nbad \xc3\nsix\n")
+    with pytest.raises(ValueError, match=r"t\.txt:6: not valid UTF-8"):
+        extract_to(tiny_bert, tmp_path / "s", path, shard_size=2)
+    assert sorted(p.name for p in (tmp_path / "s" / SHARDS).iterdir()) == [shard_name(0), shard_name(1)]
+    resumed = extract_to(tiny_bert, tmp_path / "s", path, shard_size=2, on_error="skip")
+    assert resumed.ids == ["1", "2", "3", "4", "5", "7"] and resumed.manifest["skipped"] == 1
+    assert "t.txt:6: not valid UTF-8" in resumed.manifest["skipped_examples"][0]
+    _same_store(resumed, extract_to(tiny_bert, tmp_path / "ref", path, shard_size=2, on_error="skip"))
 
 
 def _synthetic_store(directory, n_texts: int, shard_size: int, layers: int = 2, dim: int = 8):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import multiprocessing
 import os
 import random
 import signal
@@ -9,6 +11,7 @@ import socket
 import subprocess
 import sys
 import time
+import traceback
 
 import numpy as np
 import pytest
@@ -43,7 +46,7 @@ def _env() -> dict[str, str]:
 @pytest.fixture(scope="module")
 def corpus_file(corpus_lines, tmp_path_factory):
     path = tmp_path_factory.mktemp("corpus") / "corpus.txt"
-    lines = [f"{line} ({copy})" for copy in range(6) for line in corpus_lines]
+    lines = [f"{line} ({copy})" for copy in range(2) for line in corpus_lines]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
 
@@ -66,36 +69,49 @@ def _assert_same_store(a, b) -> None:
             np.testing.assert_array_equal(x, y)
 
 
-def test_killed_run_resumes_to_the_same_store(tiny_bert, tiny_bert_dir, corpus_file, tmp_path):
+def _extract_then_exit(extractor, corpus, output, shard_size: int) -> None:
+    """The run to kill, in a forked child (the parent's model, no import): ``os._exit`` skips pytest's atexit."""
+    code = 1
+    try:
+        _reference(extractor, corpus, output, shard_size)
+        code = 0
+    except BaseException:
+        traceback.print_exc()
+    finally:
+        os._exit(code)
+
+
+def test_killed_run_resumes_to_the_same_store(tiny_bert, corpus_file, tmp_path, caplog):
+    # A forked child runs the extraction and is killed with SIGKILL once a random number of shards are complete,
+    # after a random further delay (so it may die in the middle of a shard, or of writing one).
     seed = random.randrange(1 << 30)
-    delay = random.Random(seed).uniform(0.0, 1.0)
+    rng = random.Random(seed)
+    total = -(-len(corpus_file.read_text(encoding="utf-8").splitlines()) // 25)
+    wanted, delay = rng.randint(1, total // 3), rng.uniform(0.0, 0.05)
     killed = tmp_path / "killed"
-    process = subprocess.Popen(
-        _command(tiny_bert_dir, corpus_file, killed, 50), env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    process = multiprocessing.get_context("fork").Process(
+        target=_extract_then_exit, args=(tiny_bert, corpus_file, killed, 25)
     )
+    process.start()
     deadline = time.monotonic() + 120
-    while not _complete(killed) and process.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.01)
+    while len(_complete(killed)) < wanted and process.is_alive() and time.monotonic() < deadline:
+        time.sleep(0.005)
     time.sleep(delay)
-    still_running = process.poll() is None
-    process.send_signal(signal.SIGKILL)
-    process.wait()
-    stderr = process.stderr.read().decode() if process.stderr else ""
-    assert still_running, f"the run ended before it could be killed (seed {seed}): {stderr[-2000:]}"
+    still_running = process.is_alive()
+    os.kill(process.pid, signal.SIGKILL)
+    process.join()
+    assert still_running, f"the run ended before it could be killed (seed {seed}, exit code {process.exitcode})"
+    assert process.exitcode == -signal.SIGKILL
     kept = _complete(killed)
-    total = -(-len(corpus_file.read_text(encoding="utf-8").splitlines()) // 50)
-    assert 1 <= len(kept) < total, f"seed {seed}: {len(kept)} of {total} shards"
+    assert wanted <= len(kept) < total, f"seed {seed}: {len(kept)} of {total} shards"
     with pytest.raises(ValueError, match="has not finished"):
         open_store(killed)
-    resumed = subprocess.run(
-        _command(tiny_bert_dir, corpus_file, killed, 50), env=_env(), capture_output=True, text=True, check=False
-    )
-    assert resumed.returncode == 0, resumed.stderr[-3000:]
-    assert f"{len(kept)} complete shards are kept" in resumed.stderr
-    store = open_store(killed)
+    with caplog.at_level(logging.INFO, logger="ctxemb.store"):
+        store = _reference(tiny_bert, corpus_file, killed, 25)
+    assert f"{len(kept)} complete shards are kept" in caplog.text
     assert len(store) == len(corpus_file.read_text(encoding="utf-8").splitlines())
     assert not [p for p in (killed / SHARDS).iterdir() if not p.name.isdigit()]  # no temporary left
-    _assert_same_store(store, _reference(tiny_bert, corpus_file, tmp_path / "reference", 50))
+    _assert_same_store(open_store(killed), _reference(tiny_bert, corpus_file, tmp_path / "reference", 25))
 
 
 def _free_port() -> int:

@@ -18,7 +18,8 @@ from ..mixing import MIX_MODES
 from ..pooling import SENTENCE_POOLS, WORD_POOLS
 from ..store.distributed import launched_world_size, process_device
 from ..store.inputs import INPUT_FORMATS, ON_ERROR, Problems, as_source
-from ..store.writer import STORE_DTYPES, VECTOR_KINDS, extract_to
+from ..store.layout import STORE_DTYPES, VECTOR_KINDS
+from ..store.writer import extract_to
 
 logger = logging.getLogger("ctxemb")
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -98,6 +99,7 @@ def write_shard(
         The shard's directory.
     """
     import pyarrow as pa
+    from safetensors import SafetensorError
     from safetensors.numpy import save_file
 
     root = directory / SHARDS
@@ -106,7 +108,10 @@ def write_shard(
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()
     try:
-        save_file(arrays, str(tmp / ARRAYS), metadata={"format": SHARD_FORMAT, **metadata})
+        try:
+            save_file(arrays, str(tmp / ARRAYS), metadata={"format": SHARD_FORMAT, **metadata})
+        except SafetensorError as error:
+            raise _as_os_error(error, tmp / ARRAYS) from error
         os.chmod(tmp / ARRAYS, 0o644)  # safetensors creates it owner-only; a store is meant to be shared
         with pa.OSFile(str(tmp / TEXTS), "wb") as sink, pa.ipc.new_stream(sink, table.schema) as writer:
             writer.write_table(table)
@@ -118,6 +123,19 @@ def write_shard(
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return final
+
+
+def _as_os_error(error: Exception, path: Path) -> Exception:
+    """safetensors reports a failed write (full disk, directory gone) as ``SafetensorError("... (os error N)")``.
+
+    Returns:
+        The ``OSError`` with that errno, so that callers see disk errors as such; any other error unchanged.
+    """
+    found = re.search(r"\(os error (\d+)\)", str(error))
+    if found is None:
+        return error
+    code = int(found.group(1))
+    return OSError(code, os.strerror(code), str(path))
 
 
 def _fsync(path: Path) -> None:

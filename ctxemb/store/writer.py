@@ -10,68 +10,25 @@ import math
 import os
 import shutil
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
 from tqdm.auto import tqdm
 
-from ..layers import LayerSelection, resolve_layers
-from ..mixing import MIX_MODES, MixMode, mix
-from ..pooling import SENTENCE_POOLS, WORD_POOLS, SentencePool, WordPool, check_pool
+from ..layers import LayerSelection
+from ..mixing import MixMode
+from ..pooling import SentencePool, WordPool
 from .distributed import Ranks, current_ranks
 from .inputs import ON_ERROR, InputFormat, OnError, Problems, Record, as_source
+from .layout import Layout, StoreDtype, VectorKind, embed_shard, make_layout
 from .manifest import FORMAT, MANIFEST, VERSION, differences, model_provenance, read_manifest, write_json
-from .shards import SHARDS, complete_shards, remove_temporary, shard_metadata, text_table, write_shard
+from .shards import SHARDS, complete_shards, open_arrays, remove_temporary, shard_metadata, write_shard
 
 if TYPE_CHECKING:
     from ..extractor import Extractor
     from .reader import Store
 
 logger = logging.getLogger(__name__)
-
-VectorKind = Literal["token", "word", "sentence"]
-StoreDtype = Literal["float32", "float16"]
-VECTOR_KINDS: tuple[str, ...] = ("token", "word", "sentence")
-STORE_DTYPES: tuple[str, ...] = ("float32", "float16")
-_CHUNK_BYTES = 256 << 20  # float32 hidden states held at once while a shard is embedded
-_CHARS_PER_PIECE = 3  # a low estimate, so that chunks stay under the budget
-
-
-@dataclass(frozen=True)
-class Layout:
-    """What a store keeps of each text, and how: which vectors, pooled how, mixed or not, in which dtype."""
-
-    layers: tuple[int, ...]
-    vectors: tuple[str, ...]
-    word_pool: str
-    sentence_pool: str
-    mix: str | None
-    mix_weights: tuple[float, ...] | None
-    dtype: str
-
-    def rows(self, array: np.ndarray) -> np.ndarray:
-        """``(layers, n, dim)`` float32 to stored rows: ``(n, layers, dim)``, or ``(n, dim)`` mixed, in the dtype."""
-        rows = np.moveaxis(array, 0, 1) if self.mix is None else mix(array, self.mix, self.mix_weights, axis=0)  # type: ignore[arg-type]
-        stored = np.asarray(rows, dtype=self.dtype)
-        if self.dtype == "float16" and stored.size:
-            overflow = int(np.count_nonzero(np.isinf(stored) & np.isfinite(rows)))
-            if overflow:
-                logger.warning("%d values exceed the float16 range and are stored as inf; use float32", overflow)
-        return stored
-
-    def describe(self) -> dict[str, Any]:
-        """The settings under ``"extraction"`` and ``"storage"`` in the manifest."""
-        return {
-            "layers": list(self.layers),
-            "vectors": list(self.vectors),
-            "word_pool": self.word_pool if "word" in self.vectors else None,
-            "sentence_pool": self.sentence_pool if "sentence" in self.vectors else None,
-            "mix": self.mix,
-            "mix_weights": None if self.mix_weights is None else list(self.mix_weights),
-            "dtype": self.dtype,
-        }
 
 
 def extract_to(
@@ -121,7 +78,8 @@ def extract_to(
         mix_weights: one weight per layer, for ``mix="weighted"``.
         dtype: the dtype on disk, ``float32`` or ``float16`` (the model computes in its own dtype).
         shard_size: texts per shard.
-        on_error: an unreadable input record stops the run (``fail``) or is logged and skipped (``skip``).
+        on_error: an unreadable input record stops the run (``fail``) or is logged and skipped (``skip``); not a
+            setting that must match to resume, so a run stopped by a bad record can go on with ``skip``.
         overwrite: delete an existing store in ``directory`` and start over.
         progress: show a progress bar over texts.
 
@@ -133,7 +91,7 @@ def extract_to(
             that holds something else; an input that changed under a store being resumed.
         OSError: a shard could not be written (full disk, directory gone); the shards written so far stay valid.
     """
-    layout = _layout(extractor, vectors, layers, word_pool, sentence_pool, mix, mix_weights, dtype)
+    layout = make_layout(extractor, vectors, layers, word_pool, sentence_pool, mix, mix_weights, dtype)
     if not isinstance(shard_size, int) or shard_size < 1:
         raise ValueError(f"shard_size must be a positive integer, got {shard_size!r}")
     if on_error not in ON_ERROR:
@@ -151,7 +109,7 @@ def extract_to(
             "lang": extractor.lang,
         },
         "storage": {"dtype": layout.dtype, "shard_size": shard_size},
-        "input": {**source.describe(), "on_error": on_error},
+        "input": source.describe(),
     }
     ranks = current_ranks(cpu=extractor.model.device.type == "cpu")
     done = _prepare(directory, settings, overwrite, ranks)
@@ -177,37 +135,6 @@ def extract_to(
     from .reader import open_store
 
     return open_store(directory)
-
-
-def _layout(
-    extractor: Extractor,
-    vectors: Sequence[str],
-    layers: LayerSelection | None,
-    word_pool: str,
-    sentence_pool: str,
-    mix_mode: str | None,
-    mix_weights: Sequence[float] | None,
-    dtype: str,
-) -> Layout:
-    """Check the storage options before anything is read or computed."""
-    kinds = (vectors,) if isinstance(vectors, str) else tuple(vectors)
-    unknown = [k for k in kinds if k not in VECTOR_KINDS]
-    if unknown or not kinds:
-        raise ValueError(f"vectors must be some of {', '.join(VECTOR_KINDS)}; got {list(kinds)}")
-    kinds = tuple(k for k in VECTOR_KINDS if k in kinds)
-    check_pool(word_pool, WORD_POOLS, "word")
-    check_pool(sentence_pool, SENTENCE_POOLS, "sentence")
-    if mix_mode is not None and mix_mode not in MIX_MODES:
-        raise ValueError(f"unknown mix {mix_mode!r}; choose one of {', '.join(MIX_MODES)} or None")
-    kept = resolve_layers(extractor.layers if layers is None else layers, extractor.num_layers)
-    weights = None if mix_weights is None else tuple(float(w) for w in mix_weights)
-    if (weights is not None) != (mix_mode == "weighted"):
-        raise ValueError("mix_weights are required for mix='weighted' and only for it")
-    if weights is not None and len(weights) != len(kept):
-        raise ValueError(f"got {len(weights)} mix weights for {len(kept)} layers {list(kept)}")
-    if dtype not in STORE_DTYPES:
-        raise ValueError(f"unknown store dtype {dtype!r}; choose one of {', '.join(STORE_DTYPES)}")
-    return Layout(kept, kinds, word_pool, sentence_pool, mix_mode, weights, dtype)
 
 
 def _version() -> str:
@@ -297,7 +224,7 @@ def _shard(
                 "to start over"
             )
         return
-    table, arrays = _embed(extractor, records, layout)
+    table, arrays = embed_shard(extractor, records, layout)
     metadata = {
         "shard": str(index),
         "texts": str(len(records)),
@@ -319,64 +246,6 @@ def _shard(
         ) from error
 
 
-def _embed(extractor: Extractor, records: list[Record], layout: Layout) -> tuple[Any, dict[str, np.ndarray]]:
-    """Embed one shard's texts, a chunk at a time; its Arrow table of texts and its arrays."""
-    columns: dict[str, list[Any]] = {k: [] for k in ("text", "pieces", "special", "offsets", "words", "word_spans")}
-    token_counts, word_counts = [], []
-    blocks: dict[str, list[np.ndarray]] = {k: [] for k in layout.vectors}
-    per_piece = 4 * len(layout.layers) * int(extractor.model.config.hidden_size)
-    for chunk in _chunks(records, max(1, _CHUNK_BYTES // per_piece)):
-        for result in extractor.embed([r.text for r in chunk], layers=layout.layers):
-            columns["text"].append(result.text)
-            columns["pieces"].extend(result.tokens)
-            columns["special"].append(result.special)
-            columns["offsets"].append(result.offsets)
-            columns["words"].extend(result.words)
-            columns["word_spans"].append(result.word_spans)
-            token_counts.append(len(result.tokens))
-            word_counts.append(len(result.words))
-            if "token" in blocks:
-                blocks["token"].append(layout.rows(result.hidden))
-            if "word" in blocks:
-                blocks["word"].append(layout.rows(result.word_vectors(layout.word_pool)))  # type: ignore[arg-type]
-            if "sentence" in blocks:
-                blocks["sentence"].append(layout.rows(result.sentence_vector(layout.sentence_pool)[:, None]))  # type: ignore[arg-type]
-    token_ptr = np.concatenate([[0], np.cumsum(token_counts)]).astype(np.int64)
-    word_ptr = np.concatenate([[0], np.cumsum(word_counts)]).astype(np.int64)
-    table = text_table(
-        {
-            "id": [r.id for r in records],
-            "text": columns["text"],
-            "token_ptr": token_ptr,
-            "word_ptr": word_ptr,
-            "pieces": columns["pieces"],
-            "special": np.concatenate(columns["special"]),
-            "offsets": np.concatenate(columns["offsets"]).reshape(-1, 2),
-            "words": columns["words"],
-            "word_spans": np.concatenate(columns["word_spans"]).reshape(-1, 2),
-        }
-    )
-    arrays = {"token_ptr": token_ptr, "word_ptr": word_ptr}
-    for kind, parts in blocks.items():
-        arrays[f"{kind}_vectors"] = np.ascontiguousarray(np.concatenate(parts))
-        parts.clear()
-    return table, arrays
-
-
-def _chunks(records: list[Record], pieces: int) -> list[list[Record]]:
-    """Cut a shard into runs of texts of about ``pieces`` pieces in all (estimated from their lengths)."""
-    out: list[list[Record]] = [[]]
-    total = 0
-    for record in records:
-        size = len(record.text) // _CHARS_PER_PIECE + 2 if isinstance(record.text, str) else 2 * len(record.text) + 2
-        if out[-1] and total + size > pieces:
-            out.append([])
-            total = 0
-        out[-1].append(record)
-        total += size
-    return out
-
-
 def _finish(directory: Path, settings: dict[str, Any], count: int, problems: Problems) -> None:
     """Write the complete manifest once every shard is on disk.
 
@@ -394,8 +263,6 @@ def _finish(directory: Path, settings: dict[str, Any], count: int, problems: Pro
     entries, digest = [], hashlib.sha256()
     totals = {"texts": 0, "tokens": 0, "words": 0}
     for k in range(count):
-        from .shards import open_arrays
-
         arrays = open_arrays(shards[k])
         meta = shard_metadata(shards[k])
         entry = {
@@ -415,6 +282,7 @@ def _finish(directory: Path, settings: dict[str, Any], count: int, problems: Pro
         "settings": settings,
         **totals,
         "input_sha256": digest.hexdigest(),
+        "on_error": problems.on_error,
         "skipped": problems.skipped,
         "skipped_examples": problems.examples,
         "shards": entries,
