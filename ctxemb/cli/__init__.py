@@ -7,9 +7,9 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from . import demo, extract, probe, tokenizer
+from . import demo, extract, layers, probe, tokenizer
 
-SUBCOMMANDS = (extract, demo, probe, tokenizer)
+SUBCOMMANDS = (extract, demo, probe, tokenizer, layers)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-from . import probe_polysemy
+from . import probe_layers, probe_polysemy
 
-PROBES = (probe_polysemy,)
+PROBES = (probe_polysemy, probe_layers)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
