@@ -59,7 +59,9 @@ def pieces_in_span(offsets: np.ndarray, special: np.ndarray, start: int, end: in
     return np.flatnonzero(inside), np.flatnonzero(cut)
 
 
-_SPACES = np.array([c for c in range(0x3000 + 1) if chr(c).isspace()], dtype=np.uint32)
+# _IS_SPACE[c] is True for the code points that ``str.isspace`` accepts; none lies above U+3000, so codes are
+# clipped to the table's last entry, which is False.
+_IS_SPACE = np.array([chr(c).isspace() for c in range(0x3000 + 1)] + [False], dtype=bool)
 
 
 def trim_whitespace(offsets: np.ndarray, text: str) -> np.ndarray:
@@ -79,15 +81,18 @@ def trim_whitespace(offsets: np.ndarray, text: str) -> np.ndarray:
     out = offsets.copy()
     if not text:
         return out
-    space = np.isin(np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32), _SPACES)
+    codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+    last = len(_IS_SPACE) - 1
     starts, ends = out[:, 0], out[:, 1]
     while True:
-        move = (starts < ends) & space[np.minimum(starts, len(text) - 1)]
+        at = codes[np.minimum(starts, len(text) - 1)]
+        move = (starts < ends) & _IS_SPACE[np.minimum(at, last)]
         if not move.any():
             break
         starts[move] += 1
     while True:
-        move = (ends > starts) & space[np.maximum(ends - 1, 0)]
+        at = codes[np.maximum(ends - 1, 0)]
+        move = (ends > starts) & _IS_SPACE[np.minimum(at, last)]
         if not move.any():
             break
         ends[move] -= 1

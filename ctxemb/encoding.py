@@ -77,7 +77,8 @@ def encode(
     their joined text. A Python-only tokenizer (no offsets) goes through :func:`encode_word_by_word`.
     """
     if not getattr(tokenizer, "is_fast", True):
-        return [encode_word_by_word(tokenizer, item, split, lang) for item in items]
+        cache: dict[str, tuple[list[int], list[str]]] = {}
+        return [encode_word_by_word(tokenizer, item, split, lang, cache) for item in items]
     texts, spans = [], []
     for item in items:
         if isinstance(item, str):
@@ -97,13 +98,21 @@ def encode(
     return out
 
 
-def encode_word_by_word(tokenizer: Any, item: TextInput, split: Split = "punct", lang: str | None = None) -> Encoded:
+def encode_word_by_word(
+    tokenizer: Any,
+    item: TextInput,
+    split: Split = "punct",
+    lang: str | None = None,
+    cache: dict[str, tuple[list[int], list[str]]] | None = None,
+) -> Encoded:
     """Encode one text with a Python-only tokenizer, which has no offsets: each word is tokenized on its own.
 
     The words (split as for every tokenizer, or given pre-split) are tokenized one by one, so every piece
     belongs to exactly the word it came from; the model's special tokens are added around the joined pieces by
     the tokenizer itself. A piece's offsets are its word's span (the tokenizer does not say which characters
-    within the word a piece covers), so a target span must cover whole words.
+    within the word a piece covers), so a target span must cover whole words. ``cache`` (word -> piece ids and tokens),
+    shared across the texts of one call, tokenizes each distinct word once: tokenization of a word alone does
+    not depend on the text around it.
 
     Raises:
         ValueError: the tokenizer's special-token mask does not account for the pieces (an unusual tokenizer).
@@ -117,9 +126,18 @@ def encode_word_by_word(tokenizer: Any, item: TextInput, split: Split = "punct",
         text = " ".join(words)
         spans = _joined_spans(words)
     extra = {"lang": lang} if lang is not None else {}
-    word_pieces = [tokenizer.tokenize(word, **extra) if word.strip() else [] for word in words]
-    counts = np.array([len(p) for p in word_pieces], dtype=np.int64)
-    content = tokenizer.convert_tokens_to_ids([p for pieces in word_pieces for p in pieces])
+    cache = {} if cache is None else cache
+    content: list[int] = []
+    content_tokens: list[str] = []
+    counts = np.zeros(len(words), dtype=np.int64)
+    for w, word in enumerate(words):
+        known = cache.get(word)
+        if known is None:
+            word_ids = tokenizer.convert_tokens_to_ids(tokenizer.tokenize(word, **extra)) if word.strip() else []
+            known = cache[word] = (word_ids, tokenizer.convert_ids_to_tokens(word_ids))
+        content += known[0]
+        content_tokens += known[1]
+        counts[w] = len(known[0])
     ids = np.asarray(tokenizer.build_inputs_with_special_tokens(content), dtype=np.int64)
     special = np.asarray(tokenizer.get_special_tokens_mask(content), dtype=bool).reshape(len(ids))
     positions = np.flatnonzero(~special)
@@ -134,7 +152,11 @@ def encode_word_by_word(tokenizer: Any, item: TextInput, split: Split = "punct",
     offsets = np.zeros((len(ids), 2), dtype=np.int64)
     offsets[positions] = np.repeat(spans, counts, axis=0) if len(spans) else np.zeros((0, 2), dtype=np.int64)
     ptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
-    tokens = tokenizer.convert_ids_to_tokens(ids.tolist())
+    tokens = [""] * len(ids)
+    for i, token in zip(positions.tolist(), content_tokens):
+        tokens[i] = token
+    for i in np.flatnonzero(special).tolist():
+        tokens[i] = tokenizer.convert_ids_to_tokens(int(ids[i]))
     return Encoded(text, ids, type_ids, special, offsets, tokens, words, spans, ptr, positions.astype(np.int64))
 
 
