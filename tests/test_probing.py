@@ -69,9 +69,7 @@ def test_layer_accuracy_equals_scikit_learn_cross_validation():
 
 def test_scalar_mix_probe_weights_the_informative_layer():
     x, labels, types, groups = _planted(signal=2)
-    probe = LayerProbe(folds=2, control="none", mix_epochs=100).fit(
-        x, labels, types=types, groups=groups, layers=[3, 4, 5, 6]
-    )
+    probe = LayerProbe(folds=2, control="none").fit(x, labels, types=types, groups=groups, layers=[3, 4, 5, 6])
     assert probe.mix_weights_.sum() == pytest.approx(1.0, abs=1e-6)
     assert int(np.argmax(probe.mix_weights_)) == 2
     assert probe.mix_weights_[2] > 0.5
@@ -81,6 +79,15 @@ def test_scalar_mix_probe_weights_the_informative_layer():
     data = probe.to_dict()
     assert data["layers"] == [3, 4, 5, 6] and data["control_accuracy"] == [None] * 4
     assert "scalar mix (centre of gravity" in probe.format()
+
+
+def test_identical_layers_get_equal_mix_weights():
+    x, labels, types, groups = _planted(n=60, layers=1, signal=0)
+    same = np.repeat(x, 3, axis=0)  # the gradient of every mix scalar is the same: the weights stay uniform
+    probe = LayerProbe(folds=2, control="none", mix_iter=30).fit(same, labels, types=types, groups=groups)
+    np.testing.assert_allclose(probe.mix_weights_, [1 / 3] * 3, atol=1e-6)
+    assert probe.centre_of_gravity_ == pytest.approx(1.0, abs=1e-5)
+    assert np.ptp(probe.accuracy_) == 0
 
 
 def test_bad_inputs():

@@ -8,8 +8,10 @@
   well on the control task; a selective one does better on the real one.
 - Scalar mix (Tenney, Das & Pavlick 2019, "BERT Rediscovers the Classical NLP Pipeline"): a linear probe on
   ``gamma * sum_l softmax(s)_l LN(h_l)`` (:class:`ctxemb.ScalarMix` with a per-token layer norm) trained end to
-  end; its weights say which layers the task draws on, summarised by the centre of gravity
-  ``E_s[l] = sum_l l * softmax(s)_l``.
+  end with the same L2 strength as the per-layer probes; its weights say which layers the task draws on,
+  summarised by the centre of gravity ``E_s[l] = sum_l l * softmax(s)_l``. Fitted to convergence, the weights
+  tend to concentrate on the layer(s) where the labels are most linearly accessible; where layers are almost
+  alike (or the data small) they are poorly determined, so read them with the per-layer accuracies.
 """
 
 from __future__ import annotations
@@ -75,8 +77,7 @@ class LayerProbe:
         max_iter: iterations of the logistic regression's solver.
         control: ``types`` runs the control task (selectivity), ``none`` skips it.
         mix: ``scalar`` trains the scalar-mix probe, ``none`` skips it.
-        mix_epochs: full-batch Adam steps of the scalar-mix probe.
-        mix_lr: its learning rate.
+        mix_iter: most L-BFGS iterations of the scalar-mix probe (full batch; it stops earlier once converged).
         seed: seed of the folds, the control labels and the scalar mix's initialisation.
         threads: BLAS and torch threads while fitting (restored afterwards); ``None`` leaves them alone. Probes are
             many small problems, where more threads cost more than they save (1 thread was 7x faster than 2 on a
@@ -101,8 +102,7 @@ class LayerProbe:
         *,
         control: Control = "types",
         mix: MixProbe = "scalar",
-        mix_epochs: int = 300,
-        mix_lr: float = 0.02,
+        mix_iter: int = 200,
         seed: int = 0,
         threads: int | None = 1,
     ) -> None:
@@ -111,8 +111,7 @@ class LayerProbe:
         self.max_iter = max_iter
         self.control = control
         self.mix = mix
-        self.mix_epochs = mix_epochs
-        self.mix_lr = mix_lr
+        self.mix_iter = mix_iter
         self.seed = seed
         self.threads = threads
 
@@ -216,9 +215,12 @@ class LayerProbe:
         return np.array(scores)
 
     def _train_mix(self, x: np.ndarray, codes: np.ndarray, n_classes: int) -> tuple[Any, Any]:
-        """Train ``softmax(Linear(gamma * sum_l w_l x_l))`` on layer-normed ``x`` with full-batch Adam.
+        """Fit ``softmax(W gamma sum_l w_l x_l + b)`` on layer-normed ``x`` by full-batch L-BFGS.
 
-        The L2 penalty on the linear head is the logistic regression's: ``||W||^2 / (2 C n)`` added to the mean loss.
+        The objective is the mean cross-entropy plus the logistic regression's L2 penalty on the effective linear
+        map, ``||gamma W||^2 / (2 C n)`` (penalising ``W`` alone would let ``gamma`` grow and dodge it). L-BFGS
+        minimises this deterministic objective; a first-order optimiser run for a fixed number of steps instead
+        leaves weights that depend on its step size (Adam moves even scalars whose gradient is noise by a full step).
         """
         import torch
 
@@ -230,14 +232,23 @@ class LayerProbe:
             head = torch.nn.Linear(x.shape[2], n_classes)
             inputs = torch.from_numpy(np.ascontiguousarray(x))
             target = torch.from_numpy(codes.astype(np.int64))
-            optimiser = torch.optim.Adam([*mixer.parameters(), *head.parameters()], lr=self.mix_lr)
             penalty = 1.0 / (2.0 * self.C * len(codes))
-            for _ in range(self.mix_epochs):
+            optimiser = torch.optim.LBFGS(
+                [*mixer.parameters(), *head.parameters()],
+                max_iter=self.mix_iter,
+                line_search_fn="strong_wolfe",
+                tolerance_grad=1e-6,
+                tolerance_change=1e-9,
+            )
+
+            def objective() -> torch.Tensor:
                 optimiser.zero_grad()
                 loss = torch.nn.functional.cross_entropy(head(mixer(inputs)), target)
-                loss = loss + penalty * head.weight.pow(2).sum()
+                loss = loss + penalty * (mixer.gamma * head.weight).pow(2).sum()
                 loss.backward()
-                optimiser.step()
+                return loss
+
+            optimiser.step(objective)
         return mixer, head
 
     def format(self, digits: int = 3) -> str:
@@ -269,7 +280,7 @@ class LayerProbe:
                 "C": self.C,
                 "control": self.control,
                 "mix": self.mix,
-                "mix_epochs": self.mix_epochs,
+                "mix_iter": self.mix_iter,
                 "seed": self.seed,
             },
         }

@@ -27,7 +27,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--C", type=float, default=1.0, help="inverse L2 strength of the logistic regression")
     p.add_argument("--control", choices=("types", "none"), default="types", help="control task for selectivity")
     p.add_argument("--mix", choices=("scalar", "none"), default="scalar", help="scalar-mix probe over the layers")
-    p.add_argument("--mix-epochs", type=int, default=300, help="full-batch Adam steps of the scalar-mix probe")
+    p.add_argument("--mix-iter", type=int, default=200, help="most L-BFGS iterations of the scalar-mix probe")
     p.add_argument("--max-sentences", type=int, default=None, help="use the first N sentences only")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="auto")
@@ -51,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
             raise ValueError(f"--max-sentences {args.max_sentences}: must be at least 1")
         sentences = sentences[: args.max_sentences]
     probe = LayerProbe(
-        folds=args.folds, C=args.C, control=args.control, mix=args.mix, mix_epochs=args.mix_epochs, seed=args.seed
+        folds=args.folds, C=args.C, control=args.control, mix=args.mix, mix_iter=args.mix_iter, seed=args.seed
     )
     extractor = Extractor.from_pretrained(args.model, device=args.device, dtype=args.dtype)
     progress = not args.no_progress
