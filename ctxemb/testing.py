@@ -25,12 +25,11 @@ from .tokenization import family_named
 if TYPE_CHECKING:
     from transformers import PreTrainedModel
 
-__all__ = ["SUPPORTED_FAMILIES", "corpus_path", "tiny_checkpoint"]
+__all__ = ["SUPPORTED_FAMILIES", "corpus_path", "tiny_checkpoint", "tiny_config"]
 
 _MARKER = "ctxemb_tiny.json"
 _FORMAT = 3  # bump when a builder changes, so that stale checkpoints are not reused
 _MAX_LENGTH = 128
-_SIZES = {"hidden_size": 32, "num_hidden_layers": 3, "num_attention_heads": 4, "intermediate_size": 64}
 _TOKENIZER_KEYS = ("lang2id", "id2lang")
 SUPPORTED_FAMILIES: tuple[str, ...] = ("bert", "roberta", "albert", "deberta", "xlnet", "xlm", "gpt2", "openai-gpt")
 
@@ -53,25 +52,54 @@ def _save_model(model_factory: Callable[[], PreTrainedModel], seed: int, directo
     model.save_pretrained(directory)
 
 
-def _config(family: str, tokenizer: Any, overrides: dict[str, Any]) -> Any:
-    """The family's own config class with the tiny sizes, the tokenizer's special ids, and ``overrides``."""
+def tiny_config(
+    family: str,
+    tokenizer: Any,
+    *,
+    hidden: int = 32,
+    layers: int = 3,
+    heads: int = 4,
+    max_length: int = _MAX_LENGTH,
+    overrides: Mapping[str, Any] | None = None,
+) -> Any:
+    """The family's own config class, small, with the tokenizer's vocabulary size and special ids.
+
+    The feed-forward width is ``2 * hidden``; ALBERT's embedding size is ``hidden // 2`` (different from the hidden
+    size, as in the released ALBERTs); XLNet has no window. The defaults are the tiny checkpoints' sizes.
+
+    Args:
+        family: one of `SUPPORTED_FAMILIES`.
+        tokenizer: the tokenizer the model is for (``len(tokenizer)`` rows of embeddings, its pad/bos/eos ids).
+        hidden: hidden size.
+        layers: number of blocks.
+        heads: attention heads.
+        max_length: the window in pieces (position embeddings).
+        overrides: more config values, applied last.
+
+    Raises:
+        ValueError: an unsupported family.
+    """
     import transformers
 
+    if family not in SUPPORTED_FAMILIES:
+        raise ValueError(f"unknown family {family!r}; supported families: {', '.join(SUPPORTED_FAMILIES)}")
     vocab = len(tokenizer)
     ids = {"pad_token_id": tokenizer.pad_token_id, "bos_token_id": tokenizer.bos_token_id}
     ids["eos_token_id"] = tokenizer.eos_token_id
     ids = {k: v for k, v in ids.items() if v is not None}
-    positions = {"max_position_embeddings": _MAX_LENGTH}
-    gpt = {"vocab_size": vocab, "n_embd": 32, "n_layer": 3, "n_head": 4, "n_positions": _MAX_LENGTH}
+    sizes = {"hidden_size": hidden, "num_hidden_layers": layers, "num_attention_heads": heads}
+    sizes["intermediate_size"] = 2 * hidden
+    positions = {"max_position_embeddings": max_length}
+    gpt = {"vocab_size": vocab, "n_embd": hidden, "n_layer": layers, "n_head": heads, "n_positions": max_length}
     table: dict[str, tuple[str, dict[str, Any]]] = {
-        "bert": ("BertConfig", {**_SIZES, **positions}),
-        # RoBERTa numbers positions from pad id + 1: two more rows hold a window of _MAX_LENGTH.
-        "roberta": ("RobertaConfig", {**_SIZES, "max_position_embeddings": _MAX_LENGTH + 2, "type_vocab_size": 1}),
-        "albert": ("AlbertConfig", {**_SIZES, **positions, "embedding_size": 16}),
+        "bert": ("BertConfig", {**sizes, **positions}),
+        # RoBERTa numbers positions from pad id + 1: two more rows hold a window of max_length.
+        "roberta": ("RobertaConfig", {**sizes, "max_position_embeddings": max_length + 2, "type_vocab_size": 1}),
+        "albert": ("AlbertConfig", {**sizes, **positions, "embedding_size": hidden // 2}),
         "deberta": (
             "DebertaV2Config",
             {
-                **_SIZES,
+                **sizes,
                 **positions,
                 "relative_attention": True,
                 "position_biased_input": False,
@@ -79,13 +107,13 @@ def _config(family: str, tokenizer: Any, overrides: dict[str, Any]) -> Any:
                 "type_vocab_size": 0,
             },
         ),
-        "xlnet": ("XLNetConfig", {"d_model": 32, "n_layer": 3, "n_head": 4, "d_inner": 64}),
-        "xlm": ("XLMConfig", {"emb_dim": 32, "n_layers": 3, "n_heads": 4, **positions}),
-        "gpt2": ("GPT2Config", {**gpt, "n_inner": 64}),
+        "xlnet": ("XLNetConfig", {"d_model": hidden, "n_layer": layers, "n_head": heads, "d_inner": 2 * hidden}),
+        "xlm": ("XLMConfig", {"emb_dim": hidden, "n_layers": layers, "n_heads": heads, **positions}),
+        "gpt2": ("GPT2Config", {**gpt, "n_inner": 2 * hidden}),
         "openai-gpt": ("OpenAIGPTConfig", gpt),
     }
-    name, sizes = table[family]
-    return getattr(transformers, name)(**{"vocab_size": vocab, **ids, **sizes, **overrides})
+    name, values = table[family]
+    return getattr(transformers, name)(**{"vocab_size": vocab, **ids, **values, **dict(overrides or {})})
 
 
 def _build(family: str, directory: Path, seed: int, overrides: dict[str, Any]) -> None:
@@ -97,7 +125,7 @@ def _build(family: str, directory: Path, seed: int, overrides: dict[str, Any]) -
     # Tokenizer settings among the overrides (XLM's language tables) go to the tokenizer as well.
     shared = {key: overrides[key] for key in _TOKENIZER_KEYS if key in overrides}
     tokenizer = train_tokenizer(_corpus_lines(), vocab_size=1000, family=family, tokenizer_kwargs=shared)
-    config = _config(family, tokenizer, overrides)
+    config = tiny_config(family, tokenizer, overrides=overrides)
     if family_named(family).max_positions(config) is not None:
         tokenizer.model_max_length = _MAX_LENGTH
     _save_model(lambda: AutoModel.from_config(config), seed, directory)

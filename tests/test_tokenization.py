@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
+from collections import Counter
 
 import pytest
 from hypothesis import given, settings
@@ -126,6 +127,14 @@ def test_generator_and_list_give_the_same_vocabulary(lines, trained):
     tokenizer, _ = trained("wordpiece", "bert")
     streamed = train_tokenizer((line for line in lines), "wordpiece", 400, family="bert")
     assert streamed.get_vocab() == tokenizer.get_vocab()
+
+
+def test_limit_alphabet_keeps_the_most_frequent_characters(lines):
+    tokenizer = train_tokenizer(lines, "wordpiece", 400, limit_alphabet=30)
+    counts = Counter("".join("".join(line.split()) for line in lines))  # BERT's words: every non-space character
+    expected = sorted(counts, key=lambda c: (-counts[c], c))[:30]
+    assert sorted(t for t in tokenizer.get_vocab() if len(t) == 1) == sorted(expected)
+    assert train_tokenizer(iter(lines), "wordpiece", 400, limit_alphabet=30).get_vocab() == tokenizer.get_vocab()
 
 
 @pytest.mark.parametrize("family", [None, "roberta", "gpt2"])

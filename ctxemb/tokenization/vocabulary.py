@@ -4,8 +4,11 @@ The trainers of `tokenizers` are deterministic except in two places, both handle
 
 - BPE and WordPiece create the continuing-subword pieces (``##a``, ``a</w>``) in hash-map order while reading the
   word counts, and those ids break ties between equally frequent merges (huggingface/tokenizers#1794). Here the
-  corpus is read once beforehand to collect the alphabet and those pieces, which are then registered with the
-  trainer in sorted order (and removed from the added tokens afterwards: they stay ordinary vocabulary).
+  corpus is read once beforehand by the same trainer asked for no merge, whose vocabulary is then exactly the
+  alphabet and those pieces; they are registered with the real trainer in sorted order (and removed from the
+  added tokens afterwards: they stay ordinary vocabulary). With ``limit_alphabet`` that first pass is done in
+  Python instead, keeping the most frequent characters with ties broken by the character (the trainer breaks
+  them in hash-map order).
   A one-pass iterator (a generator, an open file) is spooled to a temporary file during that pass, so that
   nothing is ever held in memory as one list.
 - Unigram appends the characters it must keep with scores in hash-map order, and its parallel EM leaves scores
@@ -82,7 +85,10 @@ def learn(
     if kind in ("wordpiece", "bpe"):
         with tempfile.TemporaryDirectory(prefix="ctxemb-tok-") as tmp:
             spool = Path(tmp) / "texts.jsonl" if transform is not None or isinstance(texts, Iterator) else None
-            scan = _scan(texts, backend, kind, options.limit_alphabet, transform, spool)
+            if options.limit_alphabet is None:
+                scan = _probe(texts, backend, kind, transform, spool)
+            else:  # the trainer would break ties in character counts in hash-map order
+                scan = _scan(texts, backend, kind, options.limit_alphabet, transform, spool)
             _check_nonempty(scan.texts, scan.words)
             pinned = [p for p in (*scan.alphabet, *scan.affixed) if p not in specials]
             _check_size(options.vocab_size, specials, len(scan.alphabet), len(pinned) - len(scan.alphabet))
@@ -172,6 +178,40 @@ def _scan(
     keep = set(kept)
     scan.affixed = tuple(("##" + c) if kind == "wordpiece" else (c + "</w>") for c in sorted(affixed & keep))
     return scan
+
+
+def _probe(
+    texts: Iterable[str],
+    backend: Tokenizer,
+    kind: str,
+    transform: Callable[[str], str] | None,
+    spool: Path | None,
+) -> _Scan:
+    """Read the corpus once with the trainer itself, asked for no merge: its vocabulary is the alphabet and the
+    affixed pieces (in hash-map order, sorted here). ``words`` is only 0 (no word) or 1 (some)."""
+    probe = Tokenizer.from_str(backend.to_str())
+    if kind == "wordpiece":
+        trainer = trainers.WordPieceTrainer(vocab_size=1, show_progress=False)
+    else:
+        trainer = trainers.BpeTrainer(vocab_size=1, show_progress=False, end_of_word_suffix="</w>")
+    counter = _Counting(texts, transform)
+    out = spool.open("w", encoding="utf-8") if spool is not None else None
+
+    def spooled() -> Iterator[str]:
+        for text in counter:
+            if out is not None:
+                out.write(json.dumps(text, ensure_ascii=False) + "\n")
+            yield text
+
+    try:
+        probe.train_from_iterator(spooled(), trainer)
+    finally:
+        if out is not None:
+            out.close()
+    pieces = probe.get_vocab()
+    alphabet = tuple(sorted(p for p in pieces if len(p) == 1))
+    affixed = tuple(sorted(p for p in pieces if len(p) > 1))
+    return _Scan(texts=counter.count, words=int(bool(pieces)), alphabet=alphabet, affixed=affixed)
 
 
 def _read_spool(path: Path) -> Iterator[str]:
