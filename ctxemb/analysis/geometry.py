@@ -117,7 +117,9 @@ def rogue_dimensions(x: np.ndarray, top: int = 3) -> tuple[np.ndarray, np.ndarra
     """The dimensions with the largest share of the expected cosine (Timkey & van Schijndel 2021).
 
     The share of dimension ``d`` is ``CC_d / sum_k CC_k`` (see :func:`cosine_contributions`): near ``1 / dim`` each
-    for isotropic vectors, near 1 for one rogue dimension that sets the cosine on its own.
+    for isotropic vectors, near 1 for one rogue dimension that sets the cosine on its own. A share is relative to
+    the expected cosine itself: where that is near 0 (isotropic vectors, or after :func:`standardise`) the shares
+    are unstable and can exceed 1 or be negative, so read them only where the anisotropy is clearly above 0.
 
     Args:
         x: ``(..., n, dim)``.

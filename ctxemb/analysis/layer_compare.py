@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import logging
 import os
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -37,6 +38,7 @@ def analyse_models(
     dtype: str | None = None,
     progress: bool = False,
     load_options: dict[str, Any] | None = None,
+    timings: dict[str, float] | None = None,
 ) -> list[LayerReport]:
     """Analyse every model with the same ``geometry`` (so the same sample of words) and compare them with CKA.
 
@@ -55,6 +57,7 @@ def analyse_models(
         dtype: passed to :meth:`Extractor.from_pretrained`.
         progress: progress bars over models and texts.
         load_options: more :meth:`Extractor.from_pretrained` arguments (``max_tokens``, ``lang`` ...).
+        timings: if given, filled with each model's wall-clock seconds (load, tokenize, sample, embed, metrics).
 
     Returns:
         One :class:`LayerReport` per model, in order.
@@ -74,6 +77,7 @@ def analyse_models(
     reports: list[LayerReport] = []
     first: tuple[str, np.ndarray, np.ndarray, list[int]] | None = None  # name, cka ids, cka vectors, layers
     for model, name in tqdm(list(zip(models, names)), desc="models", unit="model", disable=not progress):
+        start = time.perf_counter()
         extractor = Extractor.from_pretrained(model, device=device, dtype=dtype, **(load_options or {}))
         sample = geometry.sample(extractor, texts, source=source, progress=progress)
         del extractor
@@ -89,6 +93,8 @@ def analyse_models(
             else:
                 logger.info("%s: its sampled words differ from %s's; no CKA across the two", name, first[0])
         reports.append(report)
+        if timings is not None:
+            timings[name] = time.perf_counter() - start
     return reports
 
 
