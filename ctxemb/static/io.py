@@ -1,0 +1,174 @@
+"""Building, saving and loading static vectors (gensim ``KeyedVectors``) in the common file formats.
+
+Formats: ``word2vec`` (text: a header ``count dim``, then ``word v1 ... vdim`` per line; fastText's ``.vec`` is
+the same), ``word2vec-binary``, ``glove`` (text without a header) and ``fasttext-bin`` (Facebook's ``.bin``,
+read through gensim; it keeps the character n-grams, so unseen words get vectors). Text files are written with
+the shortest decimal that reads back to the same float32, so a save/load round trip is lossless.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+from gensim.models import KeyedVectors
+
+VectorFormat = Literal["auto", "word2vec", "word2vec-binary", "glove", "fasttext-bin"]
+FORMATS: tuple[str, ...] = ("auto", "word2vec", "word2vec-binary", "glove", "fasttext-bin")
+_FASTTEXT_MAGIC = 793712314
+
+
+def keyed_vectors(words: Sequence[str], matrix: np.ndarray, counts: np.ndarray | None = None) -> KeyedVectors:
+    """Wrap a ``(words, dim)`` matrix as float32 ``KeyedVectors``; ``counts`` become the ``count`` attribute."""
+    matrix = np.asarray(matrix, dtype=np.float32)
+    if matrix.ndim != 2 or matrix.shape[0] != len(words):
+        raise ValueError(f"expected a ({len(words)}, dim) matrix, got shape {matrix.shape}")
+    kv = KeyedVectors(matrix.shape[1], count=0, dtype=np.float32)
+    kv.add_vectors(list(words), matrix)
+    if counts is not None:  # gensim 4.4's add_vectors(extras=...) iterates a dict wrongly; set the attribute here
+        kv.allocate_vecattrs(["count"], [np.int64])
+        kv.expandos["count"][:] = np.asarray(counts, dtype=np.int64)
+    return kv
+
+
+def save_vectors(vectors: KeyedVectors, path: str | os.PathLike[str], format: VectorFormat = "auto") -> None:
+    """Write ``vectors`` to ``path``; ``auto`` picks ``word2vec-binary`` for ``.bin`` and ``word2vec`` text otherwise.
+
+    Rows are written in ``vectors.index_to_key`` order (gensim's ``save_word2vec_format`` sorts by the ``count``
+    attribute when there is one; the trainers here set counts in that same order).
+    """
+    path = Path(path)
+    if format == "auto":
+        format = "word2vec-binary" if path.suffix == ".bin" else "word2vec"
+    if format == "fasttext-bin":
+        raise ValueError("writing Facebook fastText .bin files is not supported; save FastText.model_ with gensim")
+    if format not in FORMATS:
+        raise ValueError(f"unknown format {format!r}; choose one of {', '.join(FORMATS)}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    vectors.save_word2vec_format(
+        os.fspath(path), binary=format == "word2vec-binary", write_header=format != "glove", sort_attr="none"
+    )
+
+
+def load_vectors(path: str | os.PathLike[str], format: VectorFormat = "auto") -> KeyedVectors:
+    """Read vectors from a word2vec (text or binary), GloVe, fastText ``.vec`` or fastText ``.bin`` file.
+
+    ``auto`` looks at the file: fastText's magic number means ``fasttext-bin``; a ``.bin`` suffix means
+    ``word2vec-binary``; a text file whose first line is two integers is ``word2vec`` text, any other text
+    file is ``glove``.
+
+    Raises:
+        FileNotFoundError: no such file.
+        ValueError: a wrong header, a ragged row, a value that is not a number, or a row count that does not
+            match the header, naming the file and line.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"vectors file {path} does not exist")
+    if format == "auto":
+        format = _sniff(path)
+    if format == "fasttext-bin":
+        from gensim.models.fasttext import load_facebook_vectors
+
+        return load_facebook_vectors(os.fspath(path))
+    if format == "word2vec-binary":
+        return _load_binary(path)
+    if format in ("word2vec", "glove"):
+        return _load_text(path, header=format == "word2vec")
+    raise ValueError(f"unknown format {format!r}; choose one of {', '.join(FORMATS)}")
+
+
+def _sniff(path: Path) -> VectorFormat:
+    with open(path, "rb") as f:
+        head = f.read(4)
+        f.seek(0)
+        first = f.readline(1 << 16)
+    if len(head) == 4 and struct.unpack("<i", head)[0] == _FASTTEXT_MAGIC:
+        return "fasttext-bin"
+    if path.suffix == ".bin":
+        return "word2vec-binary"
+    return "word2vec" if _header(first) is not None else "glove"
+
+
+def _header(line: bytes) -> tuple[int, int] | None:
+    parts = line.split()
+    if len(parts) != 2 or not all(p.isdigit() for p in parts):
+        return None
+    return int(parts[0]), int(parts[1])
+
+
+def _load_binary(path: Path) -> KeyedVectors:
+    with open(path, "rb") as f:
+        first = f.readline(1 << 16)
+    header = _header(first)
+    if header is None or header[1] == 0:
+        raise ValueError(
+            f"{path}:1: expected the word2vec header 'count dim' (two positive integers), found {first[:60]!r}"
+        )
+    try:
+        return KeyedVectors.load_word2vec_format(os.fspath(path), binary=True)
+    except (EOFError, ValueError, UnicodeDecodeError) as e:
+        raise ValueError(
+            f"{path}: not a valid word2vec binary file with {header[0]} vectors of {header[1]} ({e})"
+        ) from None
+
+
+def _load_text(path: Path, header: bool) -> KeyedVectors:
+    words: list[str] = []
+    rows: list[np.ndarray] = []
+    expected_rows, dim, dim_from = None, None, ""
+    with open(path, "rb") as f:
+        for number, raw in enumerate(f, start=1):
+            try:
+                line = raw.decode("utf-8").rstrip("\r\n")
+            except UnicodeDecodeError as e:
+                raise ValueError(f"{path}:{number}: not valid UTF-8 ({e.reason} at byte {e.start})") from None
+            if header and number == 1:
+                parsed = _header(raw)
+                if parsed is None or parsed[1] == 0:
+                    raise ValueError(
+                        f"{path}:1: expected the word2vec header 'count dim' (two positive integers), found "
+                        f"{line[:60]!r}; a GloVe file has no header: load it with format='glove'"
+                    )
+                expected_rows, dim = parsed
+                dim_from = "the header"
+                continue
+            if not line.strip():
+                continue
+            parts = line.rstrip().split(" ")
+            if dim is None:
+                dim, dim_from = len(parts) - 1, f"line {number}"
+                if dim == 0:
+                    raise ValueError(f"{path}:{number}: a word without values: {line[:60]!r}")
+            if len(parts) - 1 != dim:
+                raise ValueError(
+                    f"{path}:{number}: ragged row: {parts[0]!r} has {len(parts) - 1} values, expected {dim} (from "
+                    f"{dim_from})"
+                )
+            try:
+                rows.append(np.array(parts[1:], dtype=np.float32))
+            except ValueError:
+                bad = next(p for p in parts[1:] if not _is_number(p))
+                raise ValueError(f"{path}:{number}: value {bad!r} of {parts[0]!r} is not a number") from None
+            words.append(parts[0])
+    if expected_rows is not None and expected_rows != len(words):
+        raise ValueError(f"{path}: the header announces {expected_rows} vectors, the file has {len(words)}")
+    if not words:
+        raise ValueError(f"{path}: no vectors in the file")
+    if len(set(words)) != len(words):
+        seen: set[str] = set()
+        twice = next(w for w in words if w in seen or seen.add(w))
+        raise ValueError(f"{path}: the word {twice!r} has two rows")
+    return keyed_vectors(words, np.stack(rows))
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
