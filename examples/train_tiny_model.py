@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 import torch
+import transformers
 from gensim.test.utils import datapath
 from transformers import (
     AutoModelForCausalLM,
@@ -95,11 +96,12 @@ def main() -> None:
     parser.add_argument("--layers", type=int, default=4)
     parser.add_argument("--heads", type=int, default=4)
     parser.add_argument("--length", type=int, default=64, help="pieces per training block")
-    parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--learning-rate", type=float, default=1e-3)
+    parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--learning-rate", type=float, default=2e-3)
     parser.add_argument("--minutes", type=float, default=2.5, help="pre-training time budget")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
+    transformers.logging.set_verbosity_error()  # the LM head is dropped when the extractor loads the base model
     torch.manual_seed(args.seed)
 
     corpus = TextFile(args.corpus)
@@ -128,10 +130,10 @@ def main() -> None:
             output_dir=scratch,
             per_device_train_batch_size=args.batch_size,
             learning_rate=args.learning_rate,
-            warmup_steps=50,
+            warmup_steps=10,
             weight_decay=0.01,
             num_train_epochs=100,  # the time budget stops it
-            logging_steps=25,
+            logging_steps=10,
             save_strategy="no",
             report_to=[],
             use_cpu=True,

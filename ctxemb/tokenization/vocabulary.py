@@ -91,7 +91,7 @@ def learn(
                 scan = _scan(texts, backend, kind, options.limit_alphabet, transform, spool)
             _check_nonempty(scan.texts, scan.words)
             pinned = [p for p in (*scan.alphabet, *scan.affixed) if p not in specials]
-            _check_size(options.vocab_size, specials, len(scan.alphabet), len(pinned) - len(scan.alphabet))
+            _check_size(options.vocab_size, specials, len(scan.alphabet), len(pinned) - len(scan.alphabet), kind)
             rest = {"min_frequency": options.min_frequency, "special_tokens": [*specials, *pinned]}
             # limit_alphabet=0: the trainer adds no character of its own; the alphabet is exactly the pinned one.
             if kind == "wordpiece":
@@ -102,7 +102,7 @@ def learn(
             backend.train_from_iterator(source, trainer, length=scan.texts)
         return _rebuilt(backend, specials, kind)
     if kind == "byte_bpe":
-        _check_size(options.vocab_size, specials, len(BYTE_ALPHABET), 0)
+        _check_size(options.vocab_size, specials, len(BYTE_ALPHABET), 0, kind)
         rest = {"min_frequency": options.min_frequency, "special_tokens": specials}
         trainer = trainers.BpeTrainer(**common, **rest, initial_alphabet=list(BYTE_ALPHABET))
         if options.limit_alphabet is not None:
@@ -131,10 +131,11 @@ def _check_nonempty(texts: int, words: int) -> None:
         raise ValueError(f"the corpus has no words to train on ({texts} texts, all blank)")
 
 
-def _check_size(vocab_size: int, specials: Sequence[str], alphabet: int, affixed: int) -> None:
+def _check_size(vocab_size: int, specials: Sequence[str], alphabet: int, affixed: int, kind: str) -> None:
     needed = len(specials) + alphabet + affixed
     if vocab_size < needed:
-        pieces = f" and {affixed} continuing pieces (##a, a</w>)" if affixed else ""
+        what = "word-internal pieces (##a, ...)" if kind == "wordpiece" else "word-final pieces (a</w>, ...)"
+        pieces = f" and {affixed} {what}" if affixed else ""
         raise ValueError(
             f"vocab_size {vocab_size} is smaller than the {len(specials)} special tokens plus the {alphabet} "
             f"characters of the alphabet{pieces}: at least {needed} are needed"
