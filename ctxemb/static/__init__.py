@@ -13,23 +13,33 @@ from .base import StaticModel
 from .cooccurrence import cooccurrence, distance_weights
 from .corpus import Corpus, Vocabulary, tokenize
 from .count import LSA, PPMISVD, OneHot, ppmi, truncated_svd, weighted_svd_vectors
+from .distill import distill, input_vectors
+from .evaluation import Task, evaluate, load_task
 from .glove import GloVe
 from .io import keyed_vectors, load_vectors, save_vectors
 from .neural import FastText, Word2Vec
+from .report import Evaluation, Row
 
 __all__ = [
     "LSA",
     "PPMISVD",
     "Corpus",
+    "Evaluation",
     "FastText",
     "GloVe",
     "OneHot",
+    "Row",
     "StaticModel",
+    "Task",
     "Vocabulary",
     "Word2Vec",
     "cooccurrence",
     "distance_weights",
+    "distill",
+    "evaluate",
+    "input_vectors",
     "keyed_vectors",
+    "load_task",
     "load_vectors",
     "ppmi",
     "save_vectors",
