@@ -14,8 +14,11 @@ of (b) on the same ``--baseline`` sentences. The streaming store is then opened 
 Torch runs ``--threads`` threads (default 1: on a shared machine, one spinning thread per core makes timings
 depend on the neighbours' load far more than on the code).
 
+With ``--scaling 200,2000,20000`` only streaming runs are made, one per size, to show that the peak memory stops
+growing once a shard is full (it depends on ``--shard-size``, not on the corpus).
+
 Usage: python benchmarks/store_bench.py [--texts 20000] [--baseline 2000] [--rounds 3] [--throughput-rounds 5]
-       [--shard-size 1000] [--threads 1]
+       [--shard-size 1000] [--threads 1] [--scaling SIZES]
 """
 
 from __future__ import annotations
@@ -142,6 +145,22 @@ def disk_and_access(store_dir: Path) -> dict[str, float]:
     }
 
 
+def scaling(sizes: list[int], shard_size: int, threads: int) -> None:
+    """Stream corpora of several sizes (the first texts of one corpus), each in its own process; print peak RSS."""
+    with tempfile.TemporaryDirectory(prefix="store_bench_") as tmp:
+        root = Path(tmp)
+        texts = sentences(max(sizes))
+        rows = []
+        for n in sizes:
+            (root / "corpus.txt").write_text("\n".join(texts[:n]) + "\n", encoding="utf-8")
+            rows.append(measure("stream", root / "corpus.txt", root / "store", shard_size, threads))
+    print()
+    print(f"| streamed texts (shard size {shard_size:,}) | words | peak RSS (MiB) | words/s |")
+    print("|---:|---:|---:|---:|")
+    for row in rows:
+        print(f"| {int(row['texts']):,} | {int(row['words']):,} | {row['peak_mib']:.0f} | {row['words_per_s']:.0f} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--texts", type=int, default=20_000)
@@ -150,12 +169,16 @@ def main() -> None:
     parser.add_argument("--throughput-rounds", type=int, default=5)
     parser.add_argument("--shard-size", type=int, default=1000)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--scaling", default=None, help="comma list of corpus sizes: streaming peak RSS only")
     parser.add_argument("--child", choices=("memory", "stream"), help=argparse.SUPPRESS)
     parser.add_argument("--corpus", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--output", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(args.child, args.corpus, args.output, args.shard_size, args.threads)
+        return
+    if args.scaling:
+        scaling([int(n) for n in args.scaling.split(",")], args.shard_size, args.threads)
         return
 
     with tempfile.TemporaryDirectory(prefix="store_bench_") as tmp:
