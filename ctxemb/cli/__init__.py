@@ -7,9 +7,9 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from . import demo, extract, layers, probe, tokenizer
+from . import demo, extract, layers, probe, static, tokenizer
 
-SUBCOMMANDS = (extract, demo, probe, tokenizer, layers)
+SUBCOMMANDS = (extract, demo, probe, tokenizer, layers, static)
 
 
 def build_parser() -> argparse.ArgumentParser:
