@@ -8,6 +8,7 @@ the shortest decimal that reads back to the same float32, so a save/load round t
 
 from __future__ import annotations
 
+import logging
 import os
 import struct
 from collections.abc import Sequence
@@ -38,8 +39,8 @@ def keyed_vectors(words: Sequence[str], matrix: np.ndarray, counts: np.ndarray |
 def save_vectors(vectors: KeyedVectors, path: str | os.PathLike[str], format: VectorFormat = "auto") -> None:
     """Write ``vectors`` to ``path``; ``auto`` picks ``word2vec-binary`` for ``.bin`` and ``word2vec`` text otherwise.
 
-    Rows are written in ``vectors.index_to_key`` order (gensim's ``save_word2vec_format`` sorts by the ``count``
-    attribute when there is one; the trainers here set counts in that same order).
+    Rows are written in ``vectors.index_to_key`` order (gensim's ``save_word2vec_format`` would sort them by the
+    ``count`` attribute; here they keep their order, which for the trainers of this package is the same).
     """
     path = Path(path)
     if format == "auto":
@@ -49,9 +50,15 @@ def save_vectors(vectors: KeyedVectors, path: str | os.PathLike[str], format: Ve
     if format not in FORMATS:
         raise ValueError(f"unknown format {format!r}; choose one of {', '.join(FORMATS)}")
     path.parent.mkdir(parents=True, exist_ok=True)
-    vectors.save_word2vec_format(
-        os.fspath(path), binary=format == "word2vec-binary", write_header=format != "glove", sort_attr="none"
-    )
+    gensim_logger = logging.getLogger("gensim.models.keyedvectors")
+    level = gensim_logger.level
+    gensim_logger.setLevel(logging.ERROR)  # it warns that the (absent) sort attribute leaves the order as it is
+    try:
+        vectors.save_word2vec_format(
+            os.fspath(path), binary=format == "word2vec-binary", write_header=format != "glove", sort_attr=""
+        )
+    finally:
+        gensim_logger.setLevel(level)
 
 
 def load_vectors(path: str | os.PathLike[str], format: VectorFormat = "auto") -> KeyedVectors:

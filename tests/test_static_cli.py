@@ -1,0 +1,53 @@
+"""``ctxemb static train | distill | eval`` end to end on a tiny corpus and a tiny checkpoint."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from ctxemb.cli import main
+from ctxemb.static import PPMISVD, load_vectors
+
+
+@pytest.fixture
+def corpus(tmp_path):
+    path = tmp_path / "corpus.txt"
+    path.write_text("\n".join(["the cat sat on the mat .", "the dog sat on the log .", "a cat and a dog ."] * 5))
+    return path
+
+
+def test_train_writes_the_same_vectors_as_the_estimator(tmp_path, corpus, capsys):
+    out = tmp_path / "ppmi.bin"
+    code = main(
+        ["static", "train", "--method", "ppmi-svd", "--corpus", str(corpus), "--dim", "3", "--output", str(out)]
+    )
+    assert code == 0 and "ppmi-svd: 10 words x 3 dims" in capsys.readouterr().out
+    expected = PPMISVD(dim=3).fit(corpus).vectors_
+    loaded = load_vectors(out)
+    assert loaded.index_to_key == expected.index_to_key
+    np.testing.assert_array_equal(loaded.vectors, expected.vectors)
+
+
+def test_train_refuses_an_option_the_method_does_not_have(tmp_path, corpus, capsys):
+    args = ["static", "train", "--method", "ppmi-svd", "--corpus", str(corpus), "--epochs", "3", "--output", "x.txt"]
+    assert main(args) == 2
+    assert "--epochs does not apply to --method ppmi-svd" in capsys.readouterr().err
+
+
+def test_distill_then_eval_per_layer(tmp_path, corpus, tiny_dir, capsys):
+    pairs = tmp_path / "pairs.tsv"
+    pairs.write_text("cat\tdog\t8\ncat\tmat\t2\ndog\tlog\t3\nsat\tcat\t1\n", encoding="utf-8")
+    out = tmp_path / "tiny"
+    args = ["static", "distill", "--model", str(tiny_dir("bert")), "--corpus", str(corpus), "--layers", "0,-1"]
+    assert main([*args, "--output", str(out), "--max-occurrences", "3", "--device", "cpu", "--no-progress"]) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["input.txt", "layer0.txt", "layer3.txt"]
+    capsys.readouterr()
+    report = tmp_path / "report.json"
+    args = ["static", "eval", str(out), "--tasks", str(pairs), "--json", str(report), "--no-progress"]
+    assert main(args) == 0
+    table = capsys.readouterr().out
+    assert [line.split()[0] for line in table.splitlines()[2:5]] == ["tiny/input", "tiny/layer0", "tiny/layer3"]
+    rows = json.loads(report.read_text())
+    assert [r["covered"] for r in rows] == [4, 4, 4] and rows[0]["task"] == "pairs"
