@@ -150,7 +150,7 @@ def plot_cka(
     for ax in axes[len(panels) :]:
         ax.set_visible(False)
     if image is not None:
-        figure.colorbar(image, ax=axes[: len(panels)].tolist(), shrink=0.8, label="linear CKA")
+        figure.colorbar(image, ax=axes[: len(panels)].tolist(), shrink=0.8 if rows == 1 else 0.5, label="linear CKA")
     figure.suptitle(title or f"Linear CKA between layers on {panels[0][0].source}")
     path = Path(path)
     figure.savefig(path, dpi=100)
