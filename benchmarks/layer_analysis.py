@@ -26,6 +26,7 @@ import platform
 import time
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from ctxemb.analysis import LayerGeometry, LayerProbe, read_conllu, read_corpus, word_features
@@ -124,7 +125,8 @@ def main() -> None:
                 "",
                 probe.format(),
                 "",
-                f"Scalar-mix weights by layer: {weights}; centre of gravity {probe.centre_of_gravity_:.2f}.",
+                f"Scalar-mix weights by layer: {weights}; centre of gravity {probe.centre_of_gravity_:.2f}; "
+                f"in each fold: {', '.join(f'{c:.2f}' for c in probe.mix_weights_folds_ @ np.asarray(layers, float))}.",
                 "",
             ]
 

@@ -68,7 +68,7 @@ def test_probe_layers_cli(tiny_dir, tmp_path, capsys):
     sentences = read_conllu(FIXTURE)[:20]
     upos = [tag for s in sentences for tag in s.upos]
     assert f"UPOS probe: bert on en_fixture.conllu (20 sentences, {len(upos)} words)" in out
-    assert "centre of gravity" in out
+    assert "centre of gravity" in out and "Centre of gravity in each fold: " in out
     result = json.loads((tmp_path / "probe.json").read_text(encoding="utf-8"))
     assert result["layers"] == [0, 1, 2, 3] and len(result["selectivity"]) == 4
     assert sum(result["mix_weights"]) == pytest.approx(1.0, abs=1e-5)

@@ -71,6 +71,7 @@ def test_scalar_mix_probe_weights_the_informative_layer():
     x, labels, types, groups = _planted(signal=2)
     probe = LayerProbe(folds=2, control="none").fit(x, labels, types=types, groups=groups, layers=[3, 4, 5, 6])
     assert probe.mix_weights_.sum() == pytest.approx(1.0, abs=1e-6)
+    assert probe.mix_weights_folds_.shape == (2, 4) and (probe.mix_weights_folds_.argmax(axis=1) == 2).all()
     assert int(np.argmax(probe.mix_weights_)) == 2
     assert probe.mix_weights_[2] > 0.5
     assert probe.centre_of_gravity_ == pytest.approx(float(np.dot([3, 4, 5, 6], probe.mix_weights_)))

@@ -91,6 +91,7 @@ class LayerProbe:
         control_accuracy_: ``(layers,)`` the same on the control task; ``selectivity_`` the difference.
         mix_accuracy_: cross-validated accuracy of the scalar-mix probe.
         mix_weights_: ``(layers,)`` its softmax weights, fitted on all items.
+        mix_weights_folds_: ``(folds, layers)`` the weights fitted in each fold: how stable they are.
         centre_of_gravity_: ``sum_l l * mix_weights_[l]`` over the absolute layer indices.
     """
 
@@ -174,6 +175,7 @@ class LayerProbe:
             self.selectivity_ = self.accuracy_ - self.control_accuracy_
             self.mix_accuracy_ = float("nan")
             self.mix_weights_ = np.full(len(real), np.nan)
+            self.mix_weights_folds_ = np.full((0, len(real)), np.nan)
             self.centre_of_gravity_ = float("nan")
             if self.mix == "scalar":
                 self._fit_mix(features, np.searchsorted(classes, y), len(classes), fold, progress)
@@ -188,11 +190,13 @@ class LayerProbe:
 
         # LN has no parameter: normalise once, then mix with ScalarMix(layer_norm=False) (the same function).
         normed = torch.nn.functional.layer_norm(torch.from_numpy(features), features.shape[-1:]).numpy()
-        scores = []
+        scores, weights = [], []
         for f in tqdm(range(self.folds), desc="scalar-mix probe", disable=not progress):
             train, test = fold != f, fold == f
             mixer, head = self._train_mix(normed[:, train], codes[train], n_classes)
             scores.append(_mix_accuracy(mixer, head, normed[:, test], codes[test]))
+            weights.append(mixer.weights())
+        self.mix_weights_folds_ = np.stack(weights)
         self.mix_accuracy_ = float(np.mean(scores))
         mixer, _ = self._train_mix(normed, codes, n_classes)
         self.mix_weights_ = mixer.weights()
@@ -272,6 +276,7 @@ class LayerProbe:
             "selectivity": [None if np.isnan(v) else v for v in self.selectivity_.tolist()],
             "mix_accuracy": None if np.isnan(self.mix_accuracy_) else self.mix_accuracy_,
             "mix_weights": [None if np.isnan(v) else v for v in self.mix_weights_.tolist()],
+            "mix_weights_folds": self.mix_weights_folds_.tolist(),
             "centre_of_gravity": None if np.isnan(self.centre_of_gravity_) else self.centre_of_gravity_,
             "majority": self.majority_,
             "classes": self.classes_,

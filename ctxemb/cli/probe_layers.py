@@ -8,6 +8,8 @@ import argparse
 import json
 from pathlib import Path
 
+import numpy as np
+
 from ..layers import parse_layers
 from ..pooling import WORD_POOLS
 
@@ -78,6 +80,8 @@ def run(args: argparse.Namespace) -> int:
     if args.mix == "scalar":
         weights = ", ".join(f"{k}: {w:.2f}" for k, w in zip(probe.layers_, probe.mix_weights_))
         print(f"\nScalar-mix weights ({weights}); centre of gravity {probe.centre_of_gravity_:.2f}")
+        per_fold = ", ".join(f"{c:.2f}" for c in probe.mix_weights_folds_ @ np.asarray(probe.layers_, dtype=float))
+        print(f"Centre of gravity in each fold: {per_fold}")
     print()
     for what, path in files.items():
         print(f"{what}: {path}")
