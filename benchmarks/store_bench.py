@@ -11,14 +11,16 @@ Rounds alternate (a) and (b); the table gives medians. Throughput is words per s
 excluded). Because (b) runs ten times longer than (a), other load on the machine hits them differently, so the
 throughput is also compared on equal work in one process: ``--throughput-rounds`` interleaved rounds of (a) and
 of (b) on the same ``--baseline`` sentences. The streaming store is then opened and 1,000 random texts are read.
-Torch runs ``--threads`` threads (default 1: on a shared machine, one spinning thread per core makes timings
-depend on the neighbours' load far more than on the code).
+Both wall-clock and CPU time (``time.process_time``, this process's own, less sensitive to other load) are
+given. ``--throughput-only`` runs the equal-work rounds alone. Torch runs ``--threads`` threads (default 1: on a
+shared machine, one spinning thread per core makes timings depend on the neighbours' load far more than on the
+code).
 
 With ``--scaling 200,2000,20000`` only streaming runs are made, one per size, to show that the peak memory stops
 growing once a shard is full (it depends on ``--shard-size``, not on the corpus).
 
 Usage: python benchmarks/store_bench.py [--texts 20000] [--baseline 2000] [--rounds 3] [--throughput-rounds 5]
-       [--shard-size 1000] [--threads 1] [--scaling SIZES]
+       [--shard-size 1000] [--threads 1] [--scaling SIZES] [--throughput-only]
 """
 
 from __future__ import annotations
@@ -58,7 +60,7 @@ def child(mode: str, corpus: Path, output: Path, shard_size: int, threads: int) 
 
     torch.set_num_threads(threads)
     extractor = Extractor.from_pretrained("minilm", device="cpu")
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     if mode == "memory":
         texts = corpus.read_text(encoding="utf-8").splitlines()
         results = extractor.embed(texts)
@@ -69,8 +71,8 @@ def child(mode: str, corpus: Path, output: Path, shard_size: int, threads: int) 
             output, corpus, vectors=("word",), dtype="float16", shard_size=shard_size, overwrite=True
         )
         words, count = store.manifest["words"], len(store)
-    seconds = time.perf_counter() - start
-    print(json.dumps({"mode": mode, "texts": count, "words": words, "seconds": seconds}), flush=True)
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+    print(json.dumps({"mode": mode, "texts": count, "words": words, "seconds": seconds, "cpu": cpu}), flush=True)
 
 
 def measure(mode: str, corpus: Path, output: Path, shard_size: int, threads: int) -> dict[str, float]:
@@ -85,14 +87,21 @@ def measure(mode: str, corpus: Path, output: Path, shard_size: int, threads: int
     result = json.loads(out.strip().splitlines()[-1])
     result["peak_mib"] = usage.ru_maxrss / 1024  # KiB on Linux
     result["words_per_s"] = result["words"] / result["seconds"]
+    result["words_per_cpu_s"] = result["words"] / result["cpu"]
     print(
         f"  {mode:9s} {result['texts']:6d} texts  {result['seconds']:7.1f} s  {result['peak_mib']:7.0f} MiB", flush=True
     )
     return result
 
 
-def equal_work(corpus: Path, output: Path, shard_size: int, rounds: int, threads: int) -> list[float]:
-    """Interleaved rounds in one process on the same texts: (a) in memory, then (b) streamed; (b)/(a) words/s."""
+def equal_work(
+    corpus: Path, output: Path, shard_size: int, rounds: int, threads: int
+) -> tuple[list[float], list[float]]:
+    """Interleaved rounds in one process on the same texts: (a) in memory, then (b) streamed; (b)/(a) words/s.
+
+    Returns:
+        The ratios on wall-clock time and on this process's CPU time (less sensitive to other load).
+    """
     import torch
 
     from ctxemb import Extractor
@@ -100,18 +109,32 @@ def equal_work(corpus: Path, output: Path, shard_size: int, rounds: int, threads
     torch.set_num_threads(threads)
     extractor = Extractor.from_pretrained("minilm", device="cpu")
     texts = corpus.read_text(encoding="utf-8").splitlines()
-    ratios = []
+    ratios, cpu_ratios = [], []
     for _ in range(rounds):
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         kept = [r.word_vectors("mean").astype(np.float16) for r in extractor.embed(texts)]
-        memory = time.perf_counter() - start
+        memory, memory_cpu = time.perf_counter() - start, time.process_time() - cpu
         del kept
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         extractor.extract_to(output, corpus, vectors=("word",), dtype="float16", shard_size=shard_size, overwrite=True)
-        stream = time.perf_counter() - start
+        stream, stream_cpu = time.perf_counter() - start, time.process_time() - cpu
         ratios.append(memory / stream)
-        print(f"  equal work: in memory {memory:.1f} s, streamed {stream:.1f} s", flush=True)
-    return ratios
+        cpu_ratios.append(memory_cpu / stream_cpu)
+        print(
+            f"  equal work: in memory {memory:.1f} s ({memory_cpu:.1f} s CPU), "
+            f"streamed {stream:.1f} s ({stream_cpu:.1f} s CPU)",
+            flush=True,
+        )
+    return ratios, cpu_ratios
+
+
+def report_equal_work(ratios: list[float], cpu_ratios: list[float], texts: int) -> None:
+    """Print the equal-work throughput ratios (medians and ranges)."""
+    print(
+        f"- throughput (b) / (a) on equal work ({texts:,} texts, one process, {len(ratios)} interleaved rounds): "
+        f"**{statistics.median(ratios):.2f}x** wall-clock median (range {min(ratios):.2f}-{max(ratios):.2f}), "
+        f"**{statistics.median(cpu_ratios):.2f}x** on CPU time (range {min(cpu_ratios):.2f}-{max(cpu_ratios):.2f})"
+    )
 
 
 def disk_and_access(store_dir: Path) -> dict[str, float]:
@@ -170,6 +193,7 @@ def main() -> None:
     parser.add_argument("--shard-size", type=int, default=1000)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--scaling", default=None, help="comma list of corpus sizes: streaming peak RSS only")
+    parser.add_argument("--throughput-only", action="store_true", help="only the equal-work throughput rounds")
     parser.add_argument("--child", choices=("memory", "stream"), help=argparse.SUPPRESS)
     parser.add_argument("--corpus", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--output", type=Path, help=argparse.SUPPRESS)
@@ -179,6 +203,17 @@ def main() -> None:
         return
     if args.scaling:
         scaling([int(n) for n in args.scaling.split(",")], args.shard_size, args.threads)
+        return
+    if args.throughput_only:
+        with tempfile.TemporaryDirectory(prefix="store_bench_") as tmp:
+            corpus = Path(tmp) / "small.txt"
+            corpus.write_text("\n".join(sentences(args.baseline)) + "\n", encoding="utf-8")
+            print(f"MiniLM, all 7 layers, word vectors (mean), float16; torch threads {args.threads}")
+            ratios, cpu_ratios = equal_work(
+                corpus, Path(tmp) / "store", args.shard_size, args.throughput_rounds, args.threads
+            )
+        print()
+        report_equal_work(ratios, cpu_ratios, args.baseline)
         return
 
     with tempfile.TemporaryDirectory(prefix="store_bench_") as tmp:
@@ -193,13 +228,16 @@ def main() -> None:
             runs["memory"].append(measure("memory", root / "small.txt", root / "unused", args.shard_size, args.threads))
             runs["stream"].append(measure("stream", root / "big.txt", root / "store", args.shard_size, args.threads))
         disk = disk_and_access(root / "store")
-        ratios = equal_work(root / "small.txt", root / "small", args.shard_size, args.throughput_rounds, args.threads)
+        ratios, cpu_ratios = equal_work(
+            root / "small.txt", root / "small", args.shard_size, args.throughput_rounds, args.threads
+        )
 
     def median(mode: str, key: str) -> float:
         return statistics.median(run[key] for run in runs[mode])
 
     memory_peak, stream_peak = median("memory", "peak_mib"), median("stream", "peak_mib")
     memory_rate, stream_rate = median("memory", "words_per_s"), median("stream", "words_per_s")
+    memory_cpu, stream_cpu = median("memory", "words_per_cpu_s"), median("stream", "words_per_cpu_s")
     print()
     print("| run | texts | words | peak RSS (MiB) | words/s | time (s) |")
     print("|---|---:|---:|---:|---:|---:|")
@@ -213,10 +251,8 @@ def main() -> None:
     print()
     print(f"- peak RSS (b) / (a): **{stream_peak / memory_peak:.2f}x** for {args.texts // args.baseline}x the texts")
     print(f"- throughput (b) / (a) in the runs above: {stream_rate / memory_rate:.2f}x (words/s, medians)")
-    print(
-        f"- throughput (b) / (a) on equal work ({args.baseline:,} texts, one process, {args.throughput_rounds} "
-        f"interleaved rounds): **{statistics.median(ratios):.2f}x** median (range {min(ratios):.2f}-{max(ratios):.2f})"
-    )
+    print(f"- throughput (b) / (a) on CPU time in the runs above: {stream_cpu / memory_cpu:.2f}x (medians)")
+    report_equal_work(ratios, cpu_ratios, args.baseline)
     print(
         f"- disk: {disk['total_bytes'] / 2**20:.0f} MiB for {disk['words']:,} words x {disk['layers']} layers: "
         f"**{disk['bytes_per_word_layer']:.0f} bytes per word-layer** in all, "

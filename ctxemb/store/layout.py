@@ -41,11 +41,17 @@ class Layout:
     dtype: str
 
     def rows(self, array: np.ndarray) -> np.ndarray:
-        """``(layers, n, dim)`` float32 to stored rows: ``(n, layers, dim)``, or ``(n, dim)`` mixed, in the dtype."""
-        rows = np.moveaxis(array, 0, 1) if self.mix is None else mix(array, self.mix, self.mix_weights, axis=0)  # type: ignore[arg-type]
-        stored = np.asarray(rows, dtype=self.dtype)
-        if self.dtype == "float16" and stored.size:
-            overflow = int(np.count_nonzero(np.isinf(stored) & np.isfinite(rows)))
+        """``(layers, n, dim)`` float32 to stored rows: ``(n, layers, dim)``, or ``(n, dim)`` mixed, in the dtype.
+
+        The dtype is converted before the axes are swapped (a contiguous pass); the shard's final concatenation
+        lays the rows out contiguously. Values beyond the float16 range are counted and logged.
+        """
+        source = array if self.mix is None else mix(array, self.mix, self.mix_weights, axis=0)  # type: ignore[arg-type]
+        with np.errstate(over="ignore"):  # counted and logged below
+            converted = source.astype(self.dtype, copy=False)
+        stored = np.moveaxis(converted, 0, 1) if self.mix is None else converted
+        if self.dtype == "float16" and stored.size and not np.isfinite(stored).all():
+            overflow = int(np.count_nonzero(~np.isfinite(stored))) - int(np.count_nonzero(~np.isfinite(source)))
             if overflow:
                 logger.warning("%d values exceed the float16 range and are stored as inf; use float32", overflow)
         return stored
