@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from transformers import AutoTokenizer
 
+from ctxemb import split_words
 from ctxemb.cli import main
 from ctxemb.encoding import encode
 from ctxemb.families import FAMILIES
@@ -186,6 +187,16 @@ def test_stats_on_a_custom_wordpiece_match_a_hand_count(tmp_path):
     assert result.vocab_used == 7  # a ##b ##c [UNK] b ##a c
     assert (result.percentile(50), result.percentile(60), result.percentile(100)) == (1, 2, 3)
     assert result.to_dict()["pieces_per_word"] == {"1": 3, "2": 1, "3": 2}
+
+
+def test_stats_on_a_python_only_tokenizer_count_word_by_word(trained):
+    tokenizer, _ = trained("bpe", "xlm")  # no offsets: each word is tokenized on its own, as the extractor does
+    words = [text[s:e] for text in TEXTS for s, e in split_words(text)]
+    counts = [len(tokenizer.tokenize(word)) for word in words]
+    result = stats(tokenizer, TEXTS)
+    assert (result.words, result.word_pieces, result.pieces) == (len(words), sum(counts), sum(counts))
+    assert result.pieces_per_word == dict(sorted(Counter(counts).items()))
+    assert result.unknown == 0
 
 
 def test_vocabulary_overlap_matches_a_hand_count():
