@@ -30,7 +30,7 @@ def main() -> None:
     parser.add_argument("--occurrences", type=int, default=5, help="occurrences averaged per distilled word")
     parser.add_argument("--max-words", type=int, default=24, help="words of context per piece of text")
     parser.add_argument("--dim", type=int, default=100, help="dimensions of the trained methods")
-    parser.add_argument("--glove-epochs", type=int, default=15)
+    parser.add_argument("--glove-epochs", type=int, default=10)
     parser.add_argument("--output", type=Path, default=Path("static-example"))
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(message)s")

@@ -70,14 +70,22 @@ def batch_gradients(
     diff = (wi * cj).sum(dim=1) + bw[rows] + bc[cols] - log_x
     g = f_x * diff
     loss = 0.5 * float((g * diff).sum())
-    word_rows, at_row = torch.unique(rows, return_inverse=True)
-    context_rows, at_col = torch.unique(cols, return_inverse=True)
+    word_rows, at_row = _distinct(rows, w.shape[0])
+    context_rows, at_col = _distinct(cols, c.shape[0])
     dim = w.shape[1]
     gw = torch.zeros(len(word_rows), dim, dtype=w.dtype).index_add_(0, at_row, g[:, None] * cj)
     gc = torch.zeros(len(context_rows), dim, dtype=c.dtype).index_add_(0, at_col, g[:, None] * wi)
     gbw = torch.zeros(len(word_rows), dtype=bw.dtype).index_add_(0, at_row, g)
     gbc = torch.zeros(len(context_rows), dtype=bc.dtype).index_add_(0, at_col, g)
     return loss, Gradients(word_rows, context_rows, gw, gc, gbw, gbc)
+
+
+def _distinct(index: torch.Tensor, size: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """The distinct values of ``index`` (ascending) and where each entry sits among them, without sorting."""
+    distinct = torch.bincount(index, minlength=size).nonzero().squeeze(1)
+    position = torch.empty(size, dtype=torch.int64)
+    position[distinct] = torch.arange(len(distinct))
+    return distinct, position[index]
 
 
 def adagrad_step(
@@ -97,6 +105,11 @@ class GloVe(StaticModel):
     random order, in batches of ``batch_size`` cells, minimising :func:`batch_gradients`'s ``J`` with
     AdaGrad (squared-gradient sums start at 1, as in GloVe's ``glove.c``; parameters start uniform in
     ``[-0.5, 0.5] / dim``). The vectors are ``W + W~`` (``output="w+c"``, the paper's choice) or ``W``.
+
+    Unlike ``glove.c``, which takes one AdaGrad step per cell (Hogwild), a row here takes one step per batch with
+    the batch's gradients summed; the default rate is therefore ten times ``glove.c``'s 0.05. On gensim's text8
+    sample (dim 50, 5 epochs) WordSim-353 rose from 0.06 at ``lr=0.05`` to 0.34 at ``lr=0.5`` (batch 16,384);
+    ``lr=2`` diverged in the first epoch and batches of 4,096 at ``lr=0.25`` gave 0.20.
 
     Attributes set by :meth:`fit`: ``vectors_``, ``vocabulary_``, ``loss_history_`` (mean ``J`` per cell in each
     epoch), ``cooccurrence_seconds_`` and ``epoch_seconds_`` (time building ``X``, and per epoch).
@@ -127,8 +140,8 @@ class GloVe(StaticModel):
         x_max: float = 100.0,
         alpha: float = 0.75,
         epochs: int = 25,
-        lr: float = 0.05,
-        batch_size: int = 4096,
+        lr: float = 0.5,
+        batch_size: int = 16384,
         output: Output = "w+c",
         min_count: int = 5,
         max_vocab: int | None = None,
