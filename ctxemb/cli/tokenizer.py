@@ -28,7 +28,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("tokenizer", help="train a tokenizer or report its statistics", description=__doc__)
     inner = p.add_subparsers(dest="action", required=True, metavar="ACTION")
 
-    t = inner.add_parser("train", help="train a subword vocabulary on text files", description=train_tokenizer.__doc__)
+    t = inner.add_parser(
+        "train",
+        help="train a subword vocabulary on text files",
+        description="Train a WordPiece, BPE, byte-level BPE or Unigram vocabulary for a model family (its special "
+        "tokens, their places, its normalisation and pre-tokenization) and save it as a transformers tokenizer.",
+    )
     t.add_argument("corpus", nargs="+", type=Path, help="UTF-8 text files, one text per line")
     t.add_argument("--output", required=True, type=Path, help="directory to write the tokenizer to")
     t.add_argument("--kind", choices=KINDS, default=None, help="default: the family's own kind")
@@ -45,7 +50,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     t.add_argument("--no-progress", action="store_true")
     t.set_defaults(run=run_train)
 
-    s = inner.add_parser("stats", help="how a tokenizer segments a corpus", description=stats.__doc__)
+    s = inner.add_parser(
+        "stats",
+        help="how a tokenizer segments a corpus",
+        description="Fertility (pieces per word: mean and distribution), share of words split, unknown-token rate "
+        "and vocabulary used, over the words ctxemb finds in the corpus; --compare adds a second tokenizer and the "
+        "overlap of the two vocabularies.",
+    )
     s.add_argument("tokenizer", help="tokenizer directory, hub id, or alias (minilm)")
     s.add_argument("corpus", nargs="+", type=Path, help="UTF-8 text files, one text per line")
     s.add_argument("--compare", default=None, help="a second tokenizer: its statistics and the vocabulary overlap")
@@ -87,6 +98,8 @@ def _check_files(paths: list[Path]) -> None:
 
 def run_train(args: argparse.Namespace) -> int:
     """Train, save atomically, print a summary."""
+    if args.kind is None and args.family is None:
+        raise ValueError(f"give --kind ({', '.join(KINDS)}) or --family ({', '.join(_TRAINABLE)}), or both")
     _check_files(args.corpus)
     if args.output.exists() and not args.overwrite and (not args.output.is_dir() or any(args.output.iterdir())):
         raise FileExistsError(f"{args.output} exists and is not empty; pass --overwrite to replace it")
