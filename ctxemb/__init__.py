@@ -7,6 +7,7 @@ from .layers import parse_layers, resolve_layers
 from .mixing import ScalarMix, mix
 from .outputs import Embedding
 from .store import open_store
+from .tokenization import train_tokenizer
 from .words import split_words
 
 __version__ = "0.1.0"
@@ -21,4 +22,5 @@ __all__ = [
     "parse_layers",
     "resolve_layers",
     "split_words",
+    "train_tokenizer",
 ]
