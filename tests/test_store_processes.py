@@ -81,6 +81,7 @@ def _extract_then_exit(extractor, corpus, output, shard_size: int) -> None:
         os._exit(code)
 
 
+@pytest.mark.skipif("fork" not in multiprocessing.get_all_start_methods(), reason="needs fork and SIGKILL")
 def test_killed_run_resumes_to_the_same_store(tiny_bert, corpus_file, tmp_path, caplog):
     # A forked child runs the extraction and is killed with SIGKILL once a random number of shards are complete,
     # after a random further delay (so it may die in the middle of a shard, or of writing one).
