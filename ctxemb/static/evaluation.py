@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import math
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -135,7 +135,7 @@ def _parse_analogy(path: Path, number: int, text: str) -> tuple[str, str, str, s
     return fields[0], fields[1], fields[2], fields[3]
 
 
-def key_function(keys: Keys):
+def key_function(keys: Keys) -> Callable[[str], str]:
     """How a word of a task is looked up: as written, lowercased, or lowercased and Porter-stemmed.
 
     ``porter`` suits vectors trained on stemmed text such as gensim's ``head500.noblanks.cor`` (``capital`` is
@@ -160,7 +160,9 @@ def _covered(vectors: KeyedVectors, key: str, restrict_vocab: int) -> bool:
     return isinstance(vectors, FastTextKeyedVectors) and key in vectors  # fastText: vectors from n-grams
 
 
-def pair_similarities(vectors: KeyedVectors, task: Task, keys: Keys = "lower", restrict_vocab: int = 300_000):
+def pair_similarities(
+    vectors: KeyedVectors, task: Task, keys: Keys = "lower", restrict_vocab: int = 300_000
+) -> np.ndarray:
     """The cosine of each pair of a similarity task: ``(items,)`` float64, NaN where a word has no vector."""
     key = key_function(keys)
     out = np.full(len(task.items), np.nan)
