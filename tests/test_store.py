@@ -46,7 +46,11 @@ def _same_store(a, b, exact: bool = True) -> None:
                 np.testing.assert_allclose(x, y, rtol=1e-4, atol=1e-5)
 
 
-def test_round_trip_matches_embed(tiny_bert, tmp_path):
+def test_round_trip_matches_embed(tiny_bert, tmp_path, monkeypatch):
+    import ctxemb.store.layout
+
+    # A chunk budget of about 12 pieces: a shard is embedded in several chunks of texts sorted by length.
+    monkeypatch.setattr(ctxemb.store.layout, "CHUNK_BYTES", 12 * 4 * 4 * tiny_bert.model.config.hidden_size)
     store = extract_to(
         tiny_bert, tmp_path / "s", TEXTS, vectors=("token", "word", "sentence"), word_pool="first", shard_size=3
     )

@@ -109,62 +109,69 @@ def embed_shard(extractor: Extractor, records: list[Record], layout: Layout) -> 
 
     A chunk holds about :data:`CHUNK_BYTES` of float32 hidden states; each text's rows are converted to the
     stored dtype (and mixed) as soon as it is embedded, so a shard's peak is one chunk's states plus its rows.
+    Chunks are cut from the shard's texts sorted by length, so that each chunk's batches are as even (as little
+    padding) as one pass over the whole shard would give; the texts are put back in input order at the end.
 
     Returns:
         The texts table (see :func:`ctxemb.store.shards.text_table`) and the arrays ``token_ptr``, ``word_ptr``
         ``(texts + 1,)`` and ``{kind}_vectors`` ``(rows, layers, dim)`` (``(rows, dim)`` mixed).
     """
-    columns: dict[str, list[Any]] = {k: [] for k in ("text", "pieces", "special", "offsets", "words", "word_spans")}
-    token_counts, word_counts = [], []
-    blocks: dict[str, list[np.ndarray]] = {k: [] for k in layout.vectors}
+    sizes = [_estimate(r.text) for r in records]
+    order = sorted(range(len(records)), key=sizes.__getitem__)
     per_piece = 4 * len(layout.layers) * int(extractor.model.config.hidden_size)
-    for chunk in _chunks(records, max(1, CHUNK_BYTES // per_piece)):
-        for result in extractor.embed([r.text for r in chunk], layers=layout.layers):
-            columns["text"].append(result.text)
-            columns["pieces"].extend(result.tokens)
-            columns["special"].append(result.special)
-            columns["offsets"].append(result.offsets)
-            columns["words"].extend(result.words)
-            columns["word_spans"].append(result.word_spans)
-            token_counts.append(len(result.tokens))
-            word_counts.append(len(result.words))
-            if "token" in blocks:
-                blocks["token"].append(layout.rows(result.hidden))
-            if "word" in blocks:
-                blocks["word"].append(layout.rows(result.word_vectors(layout.word_pool)))  # type: ignore[arg-type]
-            if "sentence" in blocks:
-                blocks["sentence"].append(layout.rows(result.sentence_vector(layout.sentence_pool)[:, None]))  # type: ignore[arg-type]
-    token_ptr = np.concatenate([[0], np.cumsum(token_counts)]).astype(np.int64)
-    word_ptr = np.concatenate([[0], np.cumsum(word_counts)]).astype(np.int64)
+    done: list[Any] = [None] * len(records)
+    for chunk in _chunks(order, sizes, max(1, CHUNK_BYTES // per_piece)):
+        for i, result in zip(chunk, extractor.embed([records[i].text for i in chunk], layers=layout.layers)):
+            rows = {}
+            if "token" in layout.vectors:
+                rows["token"] = layout.rows(result.hidden)
+            if "word" in layout.vectors:
+                rows["word"] = layout.rows(result.word_vectors(layout.word_pool))  # type: ignore[arg-type]
+            if "sentence" in layout.vectors:
+                rows["sentence"] = layout.rows(result.sentence_vector(layout.sentence_pool)[:, None])  # type: ignore[arg-type]
+            done[i] = (
+                result.text,
+                result.tokens,
+                result.special,
+                result.offsets,
+                result.words,
+                result.word_spans,
+                rows,
+            )
+    token_ptr = np.concatenate([[0], np.cumsum([len(d[1]) for d in done])]).astype(np.int64)
+    word_ptr = np.concatenate([[0], np.cumsum([len(d[4]) for d in done])]).astype(np.int64)
     table = text_table(
         {
             "id": [r.id for r in records],
-            "text": columns["text"],
+            "text": [d[0] for d in done],
             "token_ptr": token_ptr,
             "word_ptr": word_ptr,
-            "pieces": columns["pieces"],
-            "special": np.concatenate(columns["special"]),
-            "offsets": np.concatenate(columns["offsets"]).reshape(-1, 2),
-            "words": columns["words"],
-            "word_spans": np.concatenate(columns["word_spans"]).reshape(-1, 2),
+            "pieces": [piece for d in done for piece in d[1]],
+            "special": np.concatenate([d[2] for d in done]),
+            "offsets": np.concatenate([d[3] for d in done]).reshape(-1, 2),
+            "words": [word for d in done for word in d[4]],
+            "word_spans": np.concatenate([d[5] for d in done]).reshape(-1, 2),
         }
     )
     arrays = {"token_ptr": token_ptr, "word_ptr": word_ptr}
-    for kind, parts in blocks.items():
-        arrays[f"{kind}_vectors"] = np.ascontiguousarray(np.concatenate(parts))
-        parts.clear()
+    for kind in layout.vectors:
+        arrays[f"{kind}_vectors"] = np.ascontiguousarray(np.concatenate([d[6].pop(kind) for d in done]))
     return table, arrays
 
 
-def _chunks(records: list[Record], pieces: int) -> list[list[Record]]:
-    """Cut a shard into runs of texts of about ``pieces`` pieces in all (estimated from their lengths)."""
-    out: list[list[Record]] = [[]]
+def _estimate(text: str | list[str]) -> int:
+    """A high estimate of a text's pieces, from its length."""
+    return len(text) // _CHARS_PER_PIECE + 2 if isinstance(text, str) else 2 * len(text) + 2
+
+
+def _chunks(order: list[int], sizes: list[int], pieces: int) -> list[list[int]]:
+    """Cut the texts, taken in ``order``, into runs of about ``pieces`` estimated pieces in all."""
+    out: list[list[int]] = [[]]
     total = 0
-    for record in records:
-        size = len(record.text) // _CHARS_PER_PIECE + 2 if isinstance(record.text, str) else 2 * len(record.text) + 2
-        if out[-1] and total + size > pieces:
+    for i in order:
+        if out[-1] and total + sizes[i] > pieces:
             out.append([])
             total = 0
-        out[-1].append(record)
-        total += size
+        out[-1].append(i)
+        total += sizes[i]
     return out
