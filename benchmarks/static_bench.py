@@ -17,6 +17,7 @@ import statistics
 import time
 import zlib
 
+import torch
 from gensim.models import Word2Vec as GensimWord2Vec
 from gensim.models.word2vec import LineSentence
 from gensim.test.utils import datapath
@@ -43,6 +44,9 @@ def methods(args: argparse.Namespace) -> dict:
         "ppmi-svd": lambda path: PPMISVD(dim=args.dim).fit(path),
         "lsa": lambda path: LSA(dim=args.dim).fit(path),
         "glove": lambda path: GloVe(dim=args.dim, epochs=args.glove_epochs, batch_size=args.glove_batch).fit(path),
+        "glove, 1 torch thread": lambda path: GloVe(
+            dim=args.dim, epochs=args.glove_epochs, batch_size=args.glove_batch, threads=1
+        ).fit(path),
         "one-hot": lambda path: OneHot().fit(path),
     }
 
@@ -55,21 +59,24 @@ def main() -> None:
     parser.add_argument("--glove-epochs", type=int, default=5)
     parser.add_argument("--glove-batch", type=int, default=GloVe().batch_size)
     parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--methods", nargs="+", default=None, help="only these (the reference always runs)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     path = datapath(CORPUS)
     words = sum(len(t) for t in Corpus(path))
     times: dict[str, list[float]] = {}
-    cooc: list[float] = []
-    epochs: list[float] = []
+    cooc: dict[str, list[float]] = {}
+    epochs: dict[str, list[float]] = {}
     for round_ in range(args.rounds):
         for name, train in methods(args).items():
+            if args.methods and name not in args.methods and name != "gensim word2vec (reference)":
+                continue
             start = time.perf_counter()
             fitted = train(path)
             times.setdefault(name, []).append(time.perf_counter() - start)
             if isinstance(fitted, GloVe):
-                cooc.append(fitted.cooccurrence_seconds_)
-                epochs.append(statistics.median(fitted.epoch_seconds_))
+                cooc.setdefault(name, []).append(fitted.cooccurrence_seconds_)
+                epochs.setdefault(name, []).append(statistics.median(fitted.epoch_seconds_))
         print(f"round {round_ + 1}/{args.rounds} done", flush=True)
     reference = statistics.median(times["gensim word2vec (reference)"])
     print(
@@ -80,8 +87,10 @@ def main() -> None:
     for name, values in times.items():
         seconds = statistics.median(values)
         print(f"{name:<28} {seconds:>8.1f} {words / seconds:>9.0f} {seconds / reference:>17.2f}")
-    glove = f"co-occurrence matrix {statistics.median(cooc):.1f} s, then {statistics.median(epochs):.1f} s per epoch"
-    print(f"\nGloVe: {glove}")
+    print(f"\ntorch {torch.__version__}, {torch.get_num_threads()} intra-op threads by default")
+    for name in cooc:
+        seconds = statistics.median(cooc[name]), statistics.median(epochs[name])
+        print(f"{name}: co-occurrence matrix {seconds[0]:.1f} s, then {seconds[1]:.1f} s per epoch")
 
 
 if __name__ == "__main__":

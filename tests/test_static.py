@@ -206,6 +206,10 @@ def test_glove_loss_decreases_and_training_is_seeded(corpus):
     assert len(model.epoch_seconds_) == 12 and model.cooccurrence_seconds_ > 0
     again = GloVe(dim=8, window=3, epochs=12, batch_size=64, min_count=1, lr=0.05).fit(corpus)
     np.testing.assert_array_equal(model.vectors_.vectors, again.vectors_.vectors)
+    threads = torch.get_num_threads()
+    one = GloVe(dim=8, window=3, epochs=12, batch_size=64, min_count=1, lr=0.05, threads=1).fit(corpus)
+    assert torch.get_num_threads() == threads  # restored
+    np.testing.assert_allclose(one.vectors_.vectors, model.vectors_.vectors, rtol=1e-4, atol=1e-5)
 
 
 @pytest.mark.parametrize(

@@ -127,6 +127,8 @@ class GloVe(StaticModel):
         min_count: keep words seen at least this often.
         max_vocab: keep at most this many words.
         seed: seeds the initialisation and the order of cells.
+        threads: torch intra-op threads while training (restored afterwards); ``None`` leaves torch's setting. On a
+            busy machine 1 thread was five times faster than torch's default 2 (``benchmarks/RESULTS.md``).
         progress: progress bar over epochs.
     """
 
@@ -146,6 +148,7 @@ class GloVe(StaticModel):
         min_count: int = 5,
         max_vocab: int | None = None,
         seed: int = 0,
+        threads: int | None = None,
         progress: bool = False,
     ) -> None:
         self.dim = dim
@@ -161,6 +164,7 @@ class GloVe(StaticModel):
         self.min_count = min_count
         self.max_vocab = max_vocab
         self.seed = seed
+        self.threads = threads
         self.progress = progress
 
     def fit(self, corpus: CorpusSource | Corpus) -> GloVe:
@@ -176,7 +180,13 @@ class GloVe(StaticModel):
         if counts.nnz == 0:
             raise ValueError(f"corpus {corpus.name}: no two vocabulary words occur within {self.window} words")
         self.vocabulary_ = vocab
-        self._train(len(vocab), counts.row, counts.col, counts.data)
+        previous = torch.get_num_threads()
+        if self.threads is not None:
+            torch.set_num_threads(self.threads)
+        try:
+            self._train(len(vocab), counts.row, counts.col, counts.data)
+        finally:
+            torch.set_num_threads(previous)
         return self
 
     def _train(self, size: int, rows: np.ndarray, cols: np.ndarray, x: np.ndarray) -> None:
