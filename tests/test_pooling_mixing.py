@@ -48,6 +48,16 @@ def test_word_pools(pool):
     assert got.dtype == np.float32
 
 
+def test_mean_pool_of_long_texts_takes_the_running_sum_path(monkeypatch):
+    # Long texts pool their mean from running sums instead of an averaging matrix: the same numbers.
+    import ctxemb.pooling
+
+    monkeypatch.setattr(ctxemb.pooling, "_DENSE_MEAN_CELLS", 0)
+    got = pool_words(HIDDEN, PTR, PIECES, "mean")
+    np.testing.assert_allclose(got, reference_word("mean"), rtol=1e-6, equal_nan=True)
+    assert got.dtype == np.float32
+
+
 def test_unknown_word_pool():
     with pytest.raises(ValueError, match="first, last, mean, max, first_last"):
         pool_words(HIDDEN, PTR, PIECES, "median")  # type: ignore[arg-type]
