@@ -51,17 +51,18 @@ def pool_words(hidden: np.ndarray, ptr: np.ndarray, pieces: np.ndarray, pool: Wo
     if pool in ("last", "first_last"):
         out[:, filled, width - dim :] = hidden[:, pieces[ptr[1:][filled] - 1]]
     if pool in ("mean", "max"):
-        gathered = hidden[:, pieces]
         # Segments of filled words are contiguous in `pieces`. Short texts: the mean is a small matrix product
-        # with a (words, pieces) averaging matrix; long ones: a difference of float64 running sums (no
-        # quadratic matrix). Both are far faster than reduceat along the middle axis.
-        if pool == "mean" and len(filled) * len(pieces) <= _DENSE_MEAN_CELLS:
-            weights = np.zeros((len(filled), len(pieces)), dtype=np.float32)
-            weights[np.repeat(np.arange(len(filled)), counts[filled]), np.arange(len(pieces))] = np.repeat(
+        # with a (words, tokens) averaging matrix, read straight from `hidden`; long ones: a difference of float64
+        # running sums (no quadratic matrix). Both are far faster than reduceat along the middle axis.
+        if pool == "mean" and len(filled) * hidden.shape[1] <= _DENSE_MEAN_CELLS:
+            weights = np.zeros((len(filled), hidden.shape[1]), dtype=np.float32)
+            weights[np.repeat(np.arange(len(filled)), counts[filled]), pieces] = np.repeat(
                 1.0 / counts[filled], counts[filled]
             )
-            out[:, filled] = weights @ gathered
-        elif pool == "mean":
+            out[:, filled] = weights @ hidden
+            return out
+        gathered = hidden[:, pieces]
+        if pool == "mean":
             running = np.zeros((n_layers, len(pieces) + 1, dim), dtype=np.float64)
             np.cumsum(gathered, axis=1, dtype=np.float64, out=running[:, 1:])
             sums = running[:, ptr[1:][filled]] - running[:, starts]
