@@ -130,6 +130,18 @@ def test_generator_and_list_give_the_same_vocabulary(lines, trained):
     assert streamed.get_vocab() == tokenizer.get_vocab()
 
 
+def test_datasets_column_and_iterable_dataset_give_the_same_vocabulary(lines, trained):
+    import datasets
+
+    tokenizer, _ = trained("wordpiece", "bert")
+    table = datasets.Dataset.from_dict({"text": lines})
+    column = train_tokenizer(table["text"], "wordpiece", 400, family="bert")
+    streamed = table.to_iterable_dataset().map(lambda row: row)
+    from_stream = train_tokenizer((row["text"] for row in streamed), "wordpiece", 400, family="bert")
+    assert column.get_vocab() == tokenizer.get_vocab()
+    assert from_stream.get_vocab() == tokenizer.get_vocab()
+
+
 def test_limit_alphabet_keeps_the_most_frequent_characters(lines):
     tokenizer = train_tokenizer(lines, "wordpiece", 400, limit_alphabet=30)
     counts = Counter("".join("".join(line.split()) for line in lines))  # BERT's words: every non-space character
