@@ -16,15 +16,15 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
 from ..layers import LayerSelection
 from ..pooling import WordPool
+from ..threads import thread_limit
 
 if TYPE_CHECKING:
     from ..extractor import Extractor
@@ -164,7 +164,7 @@ class LayerProbe:
         self.majority_ = float(counts.max() / n)
         control = control_labels(list(types), y, self.seed) if self.control == "types" else None
         real, ctrl = [], []
-        with _thread_limit(self.threads):
+        with thread_limit(self.threads):
             for k in tqdm(range(features.shape[0]), desc="probing layers", disable=not progress):
                 real.append(self._cross_validate(features[k], y, fold))
                 if control is not None:
@@ -289,24 +289,6 @@ class LayerProbe:
                 "seed": self.seed,
             },
         }
-
-
-@contextlib.contextmanager
-def _thread_limit(threads: int | None) -> Iterator[None]:
-    """Limit BLAS (threadpoolctl) and torch intra-op threads inside the block, then restore them."""
-    if threads is None:
-        yield
-        return
-    import torch
-    from threadpoolctl import threadpool_limits
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(threads)
-    try:
-        with threadpool_limits(limits=threads):
-            yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def _mix_accuracy(mixer: Any, head: Any, x: np.ndarray, codes: np.ndarray) -> float:

@@ -10,6 +10,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+from ..threads import thread_limit
 from .base import StaticModel, check_dim
 from .cooccurrence import Context, Weighting, cooccurrence
 from .corpus import Corpus, CorpusSource, Vocabulary, as_corpus
@@ -127,8 +128,8 @@ class GloVe(StaticModel):
         min_count: keep words seen at least this often.
         max_vocab: keep at most this many words.
         seed: seeds the initialisation and the order of cells.
-        threads: torch intra-op threads while training (restored afterwards); ``None`` leaves torch's setting. On a
-            busy machine 1 thread was five times faster than torch's default 2 (``benchmarks/RESULTS.md``).
+        threads: torch intra-op and BLAS threads while training (restored afterwards); ``None`` leaves them alone.
+            On a busy machine 1 thread was five times faster than torch's default 2 (``benchmarks/RESULTS.md``).
         progress: progress bar over epochs.
     """
 
@@ -180,13 +181,8 @@ class GloVe(StaticModel):
         if counts.nnz == 0:
             raise ValueError(f"corpus {corpus.name}: no two vocabulary words occur within {self.window} words")
         self.vocabulary_ = vocab
-        previous = torch.get_num_threads()
-        if self.threads is not None:
-            torch.set_num_threads(self.threads)
-        try:
+        with thread_limit(self.threads):
             self._train(len(vocab), counts.row, counts.col, counts.data)
-        finally:
-            torch.set_num_threads(previous)
         return self
 
     def _train(self, size: int, rows: np.ndarray, cols: np.ndarray, x: np.ndarray) -> None:
