@@ -317,15 +317,18 @@ class Extractor:
         inputs.update(family.model_kwargs)
         with torch.inference_mode():
             states = run_layers(self.model, inputs, layers, self.num_layers, blocks)
-            # Only the requested layers leave the device, in the model's dtype (half the bytes for bf16/fp16),
-            # into pinned memory without blocking; float32 on the host.
-            copies = [states[k].to("cpu", non_blocking=accelerated) for k in layers]
+            # Only the requested layers leave the device: stacked there into one (layers, batch, tokens, dim)
+            # tensor, in the model's dtype (half the bytes for bf16/fp16), copied into pinned memory without
+            # blocking, float32 on the host.
+            stacked = torch.stack([states[k] for k in layers])
+            del states
+            copy = stacked.to("cpu", non_blocking=accelerated)
             if accelerated:
                 torch.cuda.synchronize(device)
-            host = [c.float().numpy() for c in copies]
-        return [
-            np.stack([h[row, begin : begin + n] for h in host]) for row, (n, begin) in enumerate(zip(lengths, begins))
-        ]
+            host = copy.float().numpy()
+        # Each sequence's rows are a view of the batch array (no copy per sequence): every layer of it is one
+        # contiguous (tokens, dim) block.
+        return [host[:, row, begin : begin + n] for row, (n, begin) in enumerate(zip(lengths, begins))]
 
     def _result(self, enc: Encoded, hidden: np.ndarray, layers: tuple[int, ...]) -> Embedding:
         special_positions = np.flatnonzero(enc.special)

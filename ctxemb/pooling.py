@@ -15,7 +15,7 @@ WordPool = Literal["first", "last", "mean", "max", "first_last"]
 SentencePool = Literal["mean", "max", "cls", "last"]
 WORD_POOLS: tuple[str, ...] = ("first", "last", "mean", "max", "first_last")
 SENTENCE_POOLS: tuple[str, ...] = ("mean", "max", "cls", "last")
-_DENSE_MEAN_CELLS = 1 << 16  # largest (words x pieces) averaging matrix built for the mean pool
+_DENSE_MEAN_MACS = 1 << 21  # most multiply-adds (words x pieces x layers x dim) spent on an averaging matrix
 
 
 def check_pool(pool: str, allowed: tuple[str, ...], what: str) -> None:
@@ -37,39 +37,49 @@ def pool_words(hidden: np.ndarray, ptr: np.ndarray, pieces: np.ndarray, pool: Wo
         ``(layers, words, dim)``, or ``(layers, words, 2 * dim)`` for ``first_last``; float32.
     """
     check_pool(pool, WORD_POOLS, "word")
-    n_layers, _, dim = hidden.shape
-    n_words = len(ptr) - 1
-    width = 2 * dim if pool == "first_last" else dim
-    out = np.full((n_layers, n_words, width), np.nan, dtype=np.float32)
     counts = np.diff(ptr)
-    filled = np.flatnonzero(counts > 0)
-    if filled.size == 0:
-        return out
-    starts = ptr[:-1][filled]
-    if pool in ("first", "first_last"):
-        out[:, filled, :dim] = hidden[:, pieces[starts]]
-    if pool in ("last", "first_last"):
-        out[:, filled, width - dim :] = hidden[:, pieces[ptr[1:][filled] - 1]]
-    if pool in ("mean", "max"):
-        # Segments of filled words are contiguous in `pieces`. Short texts: the mean is a small matrix product
-        # with a (words, tokens) averaging matrix, read straight from `hidden`; long ones: a difference of float64
-        # running sums (no quadratic matrix). Both are far faster than reduceat along the middle axis.
-        if pool == "mean" and len(filled) * hidden.shape[1] <= _DENSE_MEAN_CELLS:
-            weights = np.zeros((len(filled), hidden.shape[1]), dtype=np.float32)
-            weights[np.repeat(np.arange(len(filled)), counts[filled]), pieces] = np.repeat(
-                1.0 / counts[filled], counts[filled]
-            )
-            out[:, filled] = weights @ hidden
-            return out
-        gathered = hidden[:, pieces]
-        if pool == "mean":
-            running = np.zeros((n_layers, len(pieces) + 1, dim), dtype=np.float64)
-            np.cumsum(gathered, axis=1, dtype=np.float64, out=running[:, 1:])
-            sums = running[:, ptr[1:][filled]] - running[:, starts]
-            out[:, filled] = sums / counts[filled][None, :, None]
-        else:
-            out[:, filled] = np.maximum.reduceat(gathered, starts, axis=1)
+    if counts.all():  # every word has a piece (the usual case): no NaN rows to fill
+        return _pool_filled(hidden, ptr[:-1], counts, pieces, pool)
+    n_layers, _, dim = hidden.shape
+    out = np.full((n_layers, len(counts), 2 * dim if pool == "first_last" else dim), np.nan, dtype=np.float32)
+    filled = np.flatnonzero(counts)
+    if filled.size:
+        out[:, filled] = _pool_filled(hidden, ptr[:-1][filled], counts[filled], pieces, pool)
     return out
+
+
+def _pool_filled(
+    hidden: np.ndarray, starts: np.ndarray, counts: np.ndarray, pieces: np.ndarray, pool: str
+) -> np.ndarray:
+    """Pool words that all have pieces into a new float32 array.
+
+    Word ``w``'s pieces are ``pieces[starts[w]:starts[w] + counts[w]]``, and the words' ranges follow each other in
+    ``pieces``.
+    """
+    if pool in ("first", "last", "first_last"):
+        first = hidden[:, pieces[starts]] if pool != "last" else None
+        last = hidden[:, pieces[starts + counts - 1]] if pool != "first" else None
+        if first is None or last is None:
+            return (first if last is None else last).astype(np.float32, copy=False)
+        return np.concatenate([first, last], axis=2).astype(np.float32, copy=False)
+    if pool == "mean" and len(starts) * hidden.size <= _DENSE_MEAN_MACS:
+        # A short text: one small product with a (words, tokens) averaging matrix, read straight from `hidden`.
+        weights = np.zeros((len(starts), hidden.shape[1]), dtype=np.float32)
+        weights[np.repeat(np.arange(len(starts)), counts), pieces] = np.repeat(1.0 / counts, counts)
+        return weights @ hidden
+    # Otherwise rank by rank: start from every word's first piece and fold in the k-th piece of the words that
+    # have one, so the work follows the pieces, not words x pieces (most words have one piece).
+    acc = hidden[:, pieces[starts]].astype(np.float32, copy=False)
+    fold = np.add if pool == "mean" else np.maximum
+    longer = np.flatnonzero(counts > 1)
+    rank = 1
+    while longer.size:
+        acc[:, longer] = fold(acc[:, longer], hidden[:, pieces[starts[longer] + rank]])
+        rank += 1
+        longer = longer[counts[longer] > rank]
+    if pool == "mean":
+        acc *= (1.0 / counts).astype(np.float32)[:, None]
+    return acc
 
 
 def pool_sentence(hidden: np.ndarray, special: np.ndarray, pool: SentencePool, cls_index: int | None) -> np.ndarray:

@@ -48,13 +48,30 @@ def test_word_pools(pool):
     assert got.dtype == np.float32
 
 
-def test_mean_pool_of_long_texts_takes_the_running_sum_path(monkeypatch):
-    # Long texts pool their mean from running sums instead of an averaging matrix: the same numbers.
+@pytest.mark.parametrize("cells", [0, 1 << 30])
+@pytest.mark.parametrize("pool", ["first", "last", "mean", "max", "first_last"])
+def test_word_pools_with_long_words_on_both_mean_paths(monkeypatch, pool, cells):
+    # Words of 0 to 7 pieces, pooled through the averaging matrix (huge budget) and rank by rank (no budget):
+    # both equal plain loops over each word's pieces.
     import ctxemb.pooling
 
-    monkeypatch.setattr(ctxemb.pooling, "_DENSE_MEAN_CELLS", 0)
-    got = pool_words(HIDDEN, PTR, PIECES, "mean")
-    np.testing.assert_allclose(got, reference_word("mean"), rtol=1e-6, equal_nan=True)
+    monkeypatch.setattr(ctxemb.pooling, "_DENSE_MEAN_MACS", cells)
+    local = np.random.default_rng(1)
+    counts = local.integers(0, 8, size=40)
+    hidden = local.normal(size=(2, 1 + counts.sum() + 1, 5)).astype(np.float32)
+    ptr = np.concatenate([[0], np.cumsum(counts)])
+    pieces = np.arange(1, 1 + counts.sum())
+    got = pool_words(hidden, ptr, pieces, pool)
+    reduce = {"first": lambda v: v[0], "last": lambda v: v[-1], "mean": lambda v: v.mean(0), "max": lambda v: v.max(0)}
+    for w, n in enumerate(counts):
+        rows = hidden[:, pieces[ptr[w] : ptr[w + 1]]]  # (layers, n, dim)
+        for k in range(2):
+            if n == 0:
+                assert np.isnan(got[k, w]).all()
+            elif pool == "first_last":
+                np.testing.assert_allclose(got[k, w], np.concatenate([rows[k][0], rows[k][-1]]), rtol=1e-6)
+            else:
+                np.testing.assert_allclose(got[k, w], reduce[pool](rows[k]), rtol=1e-5, atol=1e-6)
     assert got.dtype == np.float32
 
 
