@@ -112,11 +112,12 @@ def _align_batch(
     total = int(piece_base[-1])
     ids = np.fromiter(chain.from_iterable(e.ids for e in encodings), dtype=np.int64, count=total)
     special = np.fromiter(chain.from_iterable(e.special_tokens_mask for e in encodings), dtype=bool, count=total)
-    offsets = np.array(list(chain.from_iterable(e.offsets for e in encodings)), dtype=np.int64).reshape(total, 2)
+    flat = chain.from_iterable(chain.from_iterable(e.offsets for e in encodings))
+    offsets = np.fromiter(flat, dtype=np.int64, count=2 * total).reshape(total, 2)
     type_ids = None
     if with_types:
         type_ids = np.fromiter(chain.from_iterable(e.type_ids for e in encodings), dtype=np.int64, count=total)
-    word_spans = np.array(list(chain.from_iterable(spans)), dtype=np.int64).reshape(-1, 2)
+    word_spans = np.fromiter(chain.from_iterable(chain.from_iterable(spans)), dtype=np.int64).reshape(-1, 2)
     offsets += np.repeat(char_base[:-1], n_pieces)[:, None]
     word_spans += np.repeat(char_base[:-1], n_words)[:, None]
     offsets = trim_whitespace(offsets, "".join(texts))
