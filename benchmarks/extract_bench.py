@@ -110,16 +110,18 @@ def measure(ext: Extractor, texts: list[str], rounds: int, label: str) -> dict[s
     ext.max_tokens, ext.max_batch = best
     runs = {
         "a raw forward": lambda: raw_forward(ext, cut, *best),
-        "b naive HF loop": lambda: naive_loop(ext, texts),
         "c ctxemb words, all layers": lambda: ctxemb_words(ext, texts),
+        "b naive HF loop": lambda: naive_loop(ext, texts),
         "d ctxemb words, layers=[1]": lambda: ctxemb_words(ext, texts, layers=[1]),
     }
     if len(windows) > len(cut):
         runs["a' raw forward over ctxemb's windows"] = lambda: raw_forward(ext, windows, *best)
     times: dict[str, list[float]] = {k: [] for k in runs}
+    pair, others = list(runs)[:2], list(runs)[2:]
     for r in range(rounds):
-        keys = list(runs)
-        for k in keys[r % len(keys) :] + keys[: r % len(keys)]:  # rotate the order each round
+        # a and c back to back, in alternating order; the other runs after them, rotated
+        keys = (pair if r % 2 == 0 else pair[::-1]) + others[r % len(others) :] + others[: r % len(others)]
+        for k in keys:
             times[k].append(timed(runs[k]))
     med = {k: statistics.median(v) for k, v in times.items()}
     print(
@@ -130,11 +132,15 @@ def measure(ext: Extractor, texts: list[str], rounds: int, label: str) -> dict[s
     print("|---|---:|---:|")
     for k, t in med.items():
         print(f"| {k} | {t:.2f} | {pieces / t:,.0f} |")
-    a, b, c, d = (med[k] for k in list(runs)[:4])
+    a, c, b, d = (med[k] for k in list(runs)[:4])
     print(
         f"\n(c)/(a) speed = {a / c:.2f} (target >= 0.85); (c)/(b) speed = {b / c:.2f} (target >= 1.5); "
         f"time layers=[1] / all = {d / c:.2f} (target <= 0.4)"
     )
+    # The same ratio round by round (a and c run back to back, so a slow spell tends to hit both): its spread
+    # shows how much the machine's noise moves the medians above.
+    per_round = [ta / tc for ta, tc in zip(times["a raw forward"], times["c ctxemb words, all layers"])]
+    print(f"(c)/(a) per round: {' '.join(f'{x:.2f}' for x in per_round)}; median {statistics.median(per_round):.2f}")
     if len(runs) > 4:
         same_work = med[list(runs)[4]]
         print(f"(c)/(a') speed = {same_work / c:.2f}: ctxemb against the raw forward over the same windows")

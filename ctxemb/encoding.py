@@ -21,6 +21,8 @@ class Encoded:
     """One text as pieces: the model's input ids plus everything needed to map pieces back to words.
 
     Arrays have ``tokens`` rows (specials included) except the word arrays (see :class:`ctxemb.Embedding`).
+    ``token_source`` is the list of piece strings, or the tokenizer's own encoding, whose strings are only turned
+    into Python strings when :attr:`tokens` is read; :attr:`words` are sliced from the text on first use too.
     """
 
     text: str
@@ -28,11 +30,20 @@ class Encoded:
     type_ids: np.ndarray | None
     special: np.ndarray
     offsets: np.ndarray
-    tokens: list[str]
-    words: list[str]
+    token_source: Any
     word_spans: np.ndarray
     word_ptr: np.ndarray
     word_pieces: np.ndarray
+
+    @property
+    def tokens(self) -> list[str]:
+        """The piece strings, specials included."""
+        return piece_strings(self.token_source)
+
+    @property
+    def words(self) -> list[str]:
+        """The words: slices of the text."""
+        return word_strings(self.text, self.word_spans)
 
     def content_range(self) -> tuple[int, int]:
         """``(first, stop)``: the pieces between the leading and the trailing run of special tokens."""
@@ -40,6 +51,16 @@ class Encoded:
         if regular.size == 0:
             return len(self.ids), len(self.ids)
         return int(regular[0]), int(regular[-1]) + 1
+
+
+def piece_strings(source: Any) -> list[str]:
+    """The piece strings held by ``source``: a list of them, or a `tokenizers` encoding."""
+    return source if isinstance(source, list) else source.tokens
+
+
+def word_strings(text: str, spans: np.ndarray) -> list[str]:
+    """The words of ``text`` at ``spans`` (``(words, 2)``)."""
+    return [text[a:b] for a, b in spans.tolist()]
 
 
 def check_texts(texts: Any) -> list[TextInput]:
@@ -134,8 +155,7 @@ def _align_batch(
                 None if type_ids is None else type_ids[p0:p1],
                 special[p0:p1],
                 offsets[p0:p1] - c0,
-                encoding.tokens,
-                [text[a:b] for a, b in text_spans.tolist()],
+                encoding,
                 text_spans,
                 text_ptr,
                 pieces[ptr[w0] : ptr[w1]] - p0,
@@ -203,7 +223,7 @@ def encode_word_by_word(
         tokens[i] = token
     for i in np.flatnonzero(special).tolist():
         tokens[i] = tokenizer.convert_ids_to_tokens(int(ids[i]))
-    return Encoded(text, ids, type_ids, special, offsets, tokens, words, spans, ptr, positions.astype(np.int64))
+    return Encoded(text, ids, type_ids, special, offsets, tokens, spans, ptr, positions.astype(np.int64))
 
 
 def _joined_spans(words: list[str]) -> np.ndarray:

@@ -342,16 +342,15 @@ class Extractor:
             cls_index = int(special_positions[0] if position == "first" else special_positions[-1])
         return Embedding(
             text=enc.text,
-            tokens=enc.tokens,
             special=enc.special,
             offsets=enc.offsets,
-            words=enc.words,
             word_spans=enc.word_spans,
             layers=layers,
             hidden=hidden,
             word_ptr=enc.word_ptr,
             word_pieces=enc.word_pieces,
             cls_index=cls_index,
+            token_source=enc.token_source,
         )
 
     def __repr__(self) -> str:

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
 
 import numpy as np
 
+from .encoding import piece_strings, word_strings
 from .pooling import SentencePool, WordPool, pool_sentence, pool_words
 
 
@@ -24,23 +27,36 @@ class Embedding:
         words: the words.
         word_spans: ``(words, 2)`` character span of each word; ``text[s:e] == word``.
         layers: absolute indices of the kept layers (0 = embedding output).
-        hidden: ``(layers, tokens, dim)`` float32.
+        hidden: ``(layers, tokens, dim)`` float32. Usually a view of the array its batch was copied into (each
+            layer a contiguous block), which stays in memory while any of the batch's results does; keep
+            ``hidden.copy()`` to hold on to a few results of a large corpus.
         word_ptr: ``(words + 1,)``; the pieces of word ``w`` are ``word_pieces[word_ptr[w]:word_ptr[w + 1]]``.
         word_pieces: piece positions grouped by word.
         cls_index: position of the family's summary token, or ``None``.
+        token_source: where :attr:`tokens` come from (the piece strings, or the tokenizer's encoding, turned into
+            strings only when :attr:`tokens` is first read).
     """
 
     text: str
-    tokens: list[str]
     special: np.ndarray
     offsets: np.ndarray
-    words: list[str]
     word_spans: np.ndarray
     layers: tuple[int, ...]
     hidden: np.ndarray
     word_ptr: np.ndarray
     word_pieces: np.ndarray
     cls_index: int | None
+    token_source: Any
+
+    @cached_property
+    def tokens(self) -> list[str]:
+        """The piece strings, specials included (made on first use)."""
+        return piece_strings(self.token_source)
+
+    @cached_property
+    def words(self) -> list[str]:
+        """The words, ``text[s:e]`` for each span (made on first use)."""
+        return word_strings(self.text, self.word_spans)
 
     def word_vectors(self, pool: WordPool = "mean") -> np.ndarray:
         """One vector per word and layer: ``(layers, words, dim)`` (``2 * dim`` for ``first_last``).
