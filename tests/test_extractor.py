@@ -67,6 +67,31 @@ def test_results_in_input_order(extractor):
     assert [r.text for r in results] == texts
 
 
+def test_results_of_one_batch_share_no_rows_and_pickle(extractor):
+    # Results are views of their batch's array: writing into one must not touch another, and a result pickles
+    # (tokens and words included, made lazily) into an equal, self-contained copy.
+    import pickle
+
+    texts = ["The bank of the river.", "She paid the bank on Friday!", "A"]
+    first, second, third = extractor.embed(texts)
+    before = second.hidden.copy()
+    first.hidden[...] = np.nan
+    third.hidden[...] = np.inf
+    np.testing.assert_array_equal(second.hidden, before)
+    back = pickle.loads(pickle.dumps(second))
+    assert back.tokens == second.tokens and back.words == second.words == [
+        "She",
+        "paid",
+        "the",
+        "bank",
+        "on",
+        "Friday",
+        "!",
+    ]
+    np.testing.assert_array_equal(back.hidden, before)
+    np.testing.assert_array_equal(back.word_vectors("mean"), second.word_vectors("mean"))
+
+
 def count_blocks(extractor):
     blocks = extractor.model.encoder.layer
     ran = []
