@@ -66,7 +66,7 @@ def _pool_filled(
         # A short text: one small product with a (words, tokens) averaging matrix, read straight from `hidden`.
         weights = np.zeros((len(starts), hidden.shape[1]), dtype=np.float32)
         weights[np.repeat(np.arange(len(starts)), counts), pieces] = np.repeat(1.0 / counts, counts)
-        return weights @ hidden
+        return (weights @ hidden).astype(np.float32, copy=False)
     # Otherwise rank by rank: start from every word's first piece and fold in the k-th piece of the words that
     # have one, so the work follows the pieces, not words x pieces (most words have one piece).
     acc = hidden[:, pieces[starts]].astype(np.float32, copy=False)
