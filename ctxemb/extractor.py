@@ -325,7 +325,10 @@ class Extractor:
             copy = stacked.to("cpu", non_blocking=accelerated)
             if accelerated:
                 torch.cuda.synchronize(device)
-            host = copy.float().numpy()
+            host_tensor = copy.float()
+            # Results outlive the batch, so they must not hold page-locked memory: a float32 copy that landed in
+            # pinned memory moves to ordinary memory once per batch (bf16/fp16 were already converted above).
+            host = np.array(host_tensor.numpy()) if host_tensor.is_pinned() else host_tensor.numpy()
         # Each sequence's rows are a view of the batch array (no copy per sequence): every layer of it is one
         # contiguous (tokens, dim) block.
         return [host[:, row, begin : begin + n] for row, (n, begin) in enumerate(zip(lengths, begins))]
