@@ -6,7 +6,7 @@ import unicodedata
 from collections import Counter
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from transformers import AutoTokenizer
 
@@ -155,6 +155,9 @@ def test_limit_alphabet_keeps_the_most_frequent_characters(lines):
 @given(text=st.text(min_size=1, max_size=40))
 def test_byte_level_bpe_never_yields_unknown(trained, family, text):
     _, tokenizer = trained("byte_bpe", family)
+    # A special token's own string in the text ("<pad>") is read as that special token, as transformers does by
+    # default (split_special_tokens=False); it is not a byte-level piece, so it is outside this property.
+    assume(not any(special in text for special in tokenizer.all_special_tokens))
     ids = tokenizer(text, add_special_tokens=False)["input_ids"]
     assert tokenizer.unk_token_id not in ids
     expected = unicodedata.normalize("NFC", text) if family is None else text
