@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from itertools import chain
 from typing import Any
 
@@ -35,14 +36,14 @@ class Encoded:
     word_ptr: np.ndarray
     word_pieces: np.ndarray
 
-    @property
+    @cached_property
     def tokens(self) -> list[str]:
-        """The piece strings, specials included."""
+        """The piece strings, specials included (made on first read)."""
         return piece_strings(self.token_source)
 
-    @property
+    @cached_property
     def words(self) -> list[str]:
-        """The words: slices of the text."""
+        """The words: slices of the text (made on first read)."""
         return word_strings(self.text, self.word_spans)
 
     def content_range(self) -> tuple[int, int]:

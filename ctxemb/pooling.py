@@ -56,12 +56,13 @@ def _pool_filled(
     Word ``w``'s pieces are ``pieces[starts[w]:starts[w] + counts[w]]``, and the words' ranges follow each other in
     ``pieces``.
     """
-    if pool in ("first", "last", "first_last"):
-        first = hidden[:, pieces[starts]] if pool != "last" else None
-        last = hidden[:, pieces[starts + counts - 1]] if pool != "first" else None
-        if first is None or last is None:
-            return (first if last is None else last).astype(np.float32, copy=False)
-        return np.concatenate([first, last], axis=2).astype(np.float32, copy=False)
+    if pool == "first":
+        return hidden[:, pieces[starts]].astype(np.float32, copy=False)
+    if pool == "last":
+        return hidden[:, pieces[starts + counts - 1]].astype(np.float32, copy=False)
+    if pool == "first_last":
+        ends = pieces[starts + counts - 1]
+        return np.concatenate([hidden[:, pieces[starts]], hidden[:, ends]], axis=2).astype(np.float32, copy=False)
     if pool == "mean" and len(starts) * hidden.size <= _DENSE_MEAN_MACS:
         # A short text: one small product with a (words, tokens) averaging matrix, read straight from `hidden`.
         weights = np.zeros((len(starts), hidden.shape[1]), dtype=np.float32)

@@ -42,7 +42,7 @@ def _gensim_options(model: Any) -> dict[str, Any]:
         raise ValueError(f"unknown architecture {model.architecture!r}; choose one of {', '.join(ARCHITECTURES)}")
     if model.dim < 1:
         raise ValueError(f"dim must be at least 1, not {model.dim}")
-    return {
+    options = {
         "vector_size": model.dim,
         "window": model.window,
         "min_count": model.min_count,
@@ -57,6 +57,9 @@ def _gensim_options(model: Any) -> dict[str, Any]:
         "workers": model.workers,
         "hashfxn": stable_hash,
     }
+    if model.lr is None:  # gensim's own default learning rate
+        del options["alpha"]
+    return options
 
 
 def _train(model: Any, corpus: Corpus) -> Any:
@@ -140,8 +143,6 @@ class Word2Vec(StaticModel):
         from gensim.models import Word2Vec as GensimWord2Vec
 
         options = _gensim_options(self)
-        if options["alpha"] is None:
-            del options["alpha"]
         self.model_ = _train(GensimWord2Vec(**options), as_corpus(corpus, self.progress))
         self.vectors_ = _with_counts(self.model_.wv)
         return self
@@ -202,8 +203,6 @@ class FastText(StaticModel):
         from gensim.models import FastText as GensimFastText
 
         options = _gensim_options(self)
-        if options["alpha"] is None:
-            del options["alpha"]
         model = GensimFastText(min_n=self.min_n, max_n=self.max_n, bucket=self.bucket, **options)
         self.model_ = _train(model, as_corpus(corpus, self.progress))
         self.vectors_ = self.model_.wv
