@@ -17,8 +17,31 @@ TextInput = str | Sequence[str]
 Target = tuple[str, tuple[int, int]]
 
 
+class LazyStrings:
+    """``tokens`` and ``words`` made on first read; shared by :class:`Encoded` and :class:`ctxemb.Embedding`.
+
+    ``tokens`` come from ``token_source`` (a list of piece strings, or a `tokenizers` encoding), ``words`` from
+    ``text`` sliced at ``word_spans``.
+    """
+
+    text: str
+    token_source: Any
+    word_spans: np.ndarray
+
+    @cached_property
+    def tokens(self) -> list[str]:
+        """The piece strings, specials included (made on first read)."""
+        source = self.token_source
+        return source if isinstance(source, list) else source.tokens
+
+    @cached_property
+    def words(self) -> list[str]:
+        """The words, ``text[s:e]`` for each span (made on first read)."""
+        return [self.text[a:b] for a, b in self.word_spans.tolist()]
+
+
 @dataclass
-class Encoded:
+class Encoded(LazyStrings):
     """One text as pieces: the model's input ids plus everything needed to map pieces back to words.
 
     Arrays have ``tokens`` rows (specials included) except the word arrays (see :class:`ctxemb.Embedding`).
@@ -36,32 +59,12 @@ class Encoded:
     word_ptr: np.ndarray
     word_pieces: np.ndarray
 
-    @cached_property
-    def tokens(self) -> list[str]:
-        """The piece strings, specials included (made on first read)."""
-        return piece_strings(self.token_source)
-
-    @cached_property
-    def words(self) -> list[str]:
-        """The words: slices of the text (made on first read)."""
-        return word_strings(self.text, self.word_spans)
-
     def content_range(self) -> tuple[int, int]:
         """``(first, stop)``: the pieces between the leading and the trailing run of special tokens."""
         regular = np.flatnonzero(~self.special)
         if regular.size == 0:
             return len(self.ids), len(self.ids)
         return int(regular[0]), int(regular[-1]) + 1
-
-
-def piece_strings(source: Any) -> list[str]:
-    """The piece strings held by ``source``: a list of them, or a `tokenizers` encoding."""
-    return source if isinstance(source, list) else source.tokens
-
-
-def word_strings(text: str, spans: np.ndarray) -> list[str]:
-    """The words of ``text`` at ``spans`` (``(words, 2)``)."""
-    return [text[a:b] for a, b in spans.tolist()]
 
 
 def check_texts(texts: Any) -> list[TextInput]:

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
 from typing import Any
 
 import numpy as np
 
-from .encoding import piece_strings, word_strings
+from .encoding import LazyStrings
 from .pooling import SentencePool, WordPool, pool_sentence, pool_words
 
 
 @dataclass(frozen=True, eq=False)
-class Embedding:
+class Embedding(LazyStrings):
     """The per-layer vectors of one text.
 
     Shapes use ``layers`` (the kept layers, ``len(self.layers)``), ``tokens`` (every piece, specials included),
@@ -47,16 +46,6 @@ class Embedding:
     word_pieces: np.ndarray
     cls_index: int | None
     token_source: Any
-
-    @cached_property
-    def tokens(self) -> list[str]:
-        """The piece strings, specials included (made on first use)."""
-        return piece_strings(self.token_source)
-
-    @cached_property
-    def words(self) -> list[str]:
-        """The words, ``text[s:e]`` for each span (made on first use)."""
-        return word_strings(self.text, self.word_spans)
 
     def word_vectors(self, pool: WordPool = "mean") -> np.ndarray:
         """One vector per word and layer: ``(layers, words, dim)`` (``2 * dim`` for ``first_last``).
