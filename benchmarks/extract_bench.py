@@ -96,9 +96,12 @@ def ctxemb_words(ext: Extractor, texts: list[str], layers="all") -> None:
         result.word_vectors("mean")
 
 
-def timed(fn) -> float:
-    start = time.perf_counter()
+def timed(fn, cpu: list[float] | None = None) -> float:
+    """Wall seconds of ``fn()``; its process CPU seconds (all threads) are appended to ``cpu`` if given."""
+    start, start_cpu = time.perf_counter(), time.process_time()
     fn()
+    if cpu is not None:
+        cpu.append(time.process_time() - start_cpu)
     return time.perf_counter() - start
 
 

@@ -24,12 +24,11 @@ from __future__ import annotations
 import argparse
 import statistics
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
 import torch
-from extract_bench import best_shape, sentences
+from extract_bench import best_shape, sentences, timed
 from transformers import AutoModel
 
 from ctxemb import Extractor
@@ -78,15 +77,6 @@ def ctxemb_words(ext: Extractor, texts: list[str]) -> None:
         result.word_vectors("mean")
 
 
-def timed(fn, cpu: list[float] | None = None) -> float:
-    """Wall seconds of ``fn()``; its process CPU seconds (all threads) are appended to ``cpu`` if given."""
-    start, start_cpu = time.perf_counter(), time.process_time()
-    fn()
-    if cpu is not None:
-        cpu.append(time.process_time() - start_cpu)
-    return time.perf_counter() - start
-
-
 def load(family: str, size: str, root: Path) -> Extractor:
     directory = tiny_checkpoint(family, root / family)
     if size == "tiny":
@@ -129,10 +119,10 @@ def main() -> None:
                 "t": lambda ext=ext, texts=texts: tokenize_only(ext, texts),
             }
             times: dict[str, list[float]] = {k: [] for k in runs}
-            cpu: dict[str, list[float]] = {}
+            cpu: dict[str, list[float]] = {k: [] for k in runs}
             for r in range(args.rounds):
                 for k in list(runs)[r % 3 :] + list(runs)[: r % 3]:
-                    times[k].append(timed(runs[k], cpu.setdefault(k, [])))
+                    times[k].append(timed(runs[k], cpu[k]))
             a, c, t = (statistics.median(times[k]) for k in "act")
             busy = statistics.median(x / y for x, y in zip(cpu["a"], times["a"]))
             print(
