@@ -5,9 +5,14 @@ A word's pieces are stored as CSR-style index arrays: the pieces of word ``w`` a
 (a tokenizer that merges across a word boundary, such as BERT joining ``a\\u200bb`` into one piece) belongs to
 each of them; a piece that overlaps no word (a lone space marker) belongs to none; a word with no piece has an
 empty range and is reported by the caller.
+
+Python-only tokenizers give no offsets; :func:`place` recovers them by aligning the piece strings with the text.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from itertools import chain
 
 import numpy as np
 
@@ -97,3 +102,140 @@ def trim_whitespace(offsets: np.ndarray, text: str) -> np.ndarray:
             break
         ends[move] -= 1
     return out
+
+
+def place(surfaces: Sequence[str], text: str) -> tuple[np.ndarray, np.ndarray]:
+    """Character spans of strings that spell ``text`` in order, after a tokenizer has rewritten it.
+
+    Python-only tokenizers (transformers' XLM tokenizer) return pieces without offsets, and their pieces are not
+    slices of the text: Moses normalises punctuation (curly quotes become straight ones, a full stop after a
+    closing quote moves before it), the text is lowercased and stripped of accents, control and zero-width
+    characters are deleted. The characters of the concatenated strings are matched with those of the text by
+    ``spacy_alignments.get_charmap`` (spaCy's maintained aligner: both sides NFKD-normalised and lowercased, then
+    matched along a shortest edit script, so the matching is monotone). A string's span runs from its first to its
+    last matched character.
+
+    What the aligner leaves unmatched is placed by two rules of ours (no library does this part):
+
+    1. *Moved.* The strings of a run that matched nothing are matched again, by the same aligner, against the
+       characters no other string covers between the second placed string before the run and the second after
+       it. This finds punctuation that the tokenizer moved past a neighbour (``"ones".`` read as ``ones . "``);
+       such a span is exact but out of order with its neighbour's.
+    2. *Gap.* A run still unmatched gets the characters between its placed neighbours, trimmed of white space:
+       exactly those no other string claims (an unknown piece, a quote Moses rewrote). When that gap is empty
+       (Moses rewrote the characters and moved them: ``“no”.`` read as ``no . "``), the run takes the uncovered
+       characters of its rule-1 window nearest its place instead. That is a placement when the run is one
+       string; when it holds several, each gets the whole stretch, and a string with nothing left to take gets an
+       empty span (it belongs to no word). Those are *guessed*, and the caller reports them.
+
+    Args:
+        surfaces: the strings, in text order (a piece's surface: its string as the tokenizer decodes it; an
+            unknown piece's is ``""``).
+        text: the text.
+
+    Returns:
+        ``(spans, guessed)``: ``spans`` of shape ``(strings, 2)`` inside ``[0, len(text)]``, in order except for
+        moved strings, and the indices of the guessed strings.
+    """
+    n = len(surfaces)
+    spans = np.zeros((n, 2), dtype=np.int64)
+    if n == 0:
+        return spans, np.zeros(0, dtype=np.int64)
+    placed = _match(surfaces, text, np.arange(len(text)), spans)
+    anchors = np.flatnonzero(placed)
+    covered = np.zeros(len(text) + 1, dtype=np.int64)
+    np.add.at(covered, spans[placed, 0], 1)
+    np.add.at(covered, spans[placed, 1], -1)
+    free = (np.cumsum(covered)[:-1] == 0) & ~_space_mask(text)
+    settled = placed.copy()
+    windows: dict[int, tuple[int, int]] = {}
+    for run in _runs(np.flatnonzero(~placed)):  # rule 1
+        k = np.searchsorted(anchors, run[0])  # anchors[k - 1] < run < anchors[k]
+        lo = int(spans[anchors[k - 2], 1]) if k >= 2 else 0
+        hi = int(spans[anchors[k + 1], 0]) if k + 1 < len(anchors) else len(text)
+        windows[int(run[0])] = (lo, hi)
+        window = np.flatnonzero(free[lo:hi]) + lo
+        if window.size:
+            settled[run] = _match([surfaces[i] for i in run], text, window, spans, run)
+            for i in run[settled[run]]:
+                free[spans[i, 0] : spans[i, 1]] = False
+    # Rule 2: a run's gap ends at the furthest end of a settled string before it and starts at the nearest start
+    # of one after it (moved strings included), so no gap overlaps a settled span.
+    ends = np.maximum.accumulate(np.where(settled, spans[:, 1], 0))
+    starts = np.minimum.accumulate(np.where(settled, spans[:, 0], len(text))[::-1])[::-1]
+    guessed: list[int] = []
+    empty = []
+    for run in _runs(np.flatnonzero(~settled)):
+        before = int(ends[run[0] - 1]) if run[0] > 0 else 0
+        after = int(starts[run[-1] + 1]) if run[-1] + 1 < n else len(text)
+        gap = text[before:after] if after > before else ""
+        a, b = before + len(gap) - len(gap.lstrip()), before + len(gap.rstrip())
+        spans[run] = (a, max(a, b))
+        if b > a:
+            free[a:b] = False
+            if len(run) > 1:
+                guessed.extend(run.tolist())
+        else:
+            empty.append(run)
+    # A run with an empty gap whose characters the tokenizer rewrote *and* moved (Moses reads '“no”.' as
+    # 'no . "'): it takes the uncovered characters in its rule-1 window, those nearest its place.
+    for run in empty:
+        lo, hi = windows.get(int(run[0]), (0, 0))
+        candidates = np.flatnonzero(free[lo:hi]) + lo
+        if candidates.size == 0:
+            guessed.extend(run.tolist())
+            continue
+        at = int(candidates[np.argmin(np.abs(candidates - spans[run[0], 0]))])
+        a, b = at, at + 1
+        while a > lo and free[a - 1]:
+            a -= 1
+        while b < hi and free[b]:
+            b += 1
+        spans[run] = (a, b)
+        free[a:b] = False
+        if len(run) > 1:
+            guessed.extend(run.tolist())
+    return spans, np.asarray(sorted(guessed), dtype=np.int64)
+
+
+def _match(
+    surfaces: Sequence[str], text: str, chars: np.ndarray, spans: np.ndarray, rows: np.ndarray | None = None
+) -> np.ndarray:
+    """Align ``surfaces`` with the characters ``text[chars]``; write matched spans into ``spans[rows]``.
+
+    Returns:
+        ``(len(surfaces),)`` bool: which strings matched at least one character.
+    """
+    from spacy_alignments import get_charmap
+
+    n = len(surfaces)
+    lengths = np.fromiter((len(s) for s in surfaces), dtype=np.int64, count=n)
+    owner = np.repeat(np.arange(n), lengths)
+    matches, _ = get_charmap("".join(surfaces), "".join(text[c] for c in chars.tolist()))
+    counts = np.fromiter((len(m) for m in matches), dtype=np.int64, count=len(matches))
+    hit = chars[np.fromiter(chain.from_iterable(matches), dtype=np.int64, count=int(counts.sum()))]
+    who = np.repeat(owner, counts)
+    first = np.full(n, len(text), dtype=np.int64)
+    last = np.full(n, -1, dtype=np.int64)
+    np.minimum.at(first, who, hit)
+    np.maximum.at(last, who, hit)
+    found = last >= 0
+    target = np.arange(n) if rows is None else rows
+    spans[target[found], 0] = first[found]
+    spans[target[found], 1] = last[found] + 1
+    return found
+
+
+def _runs(indices: np.ndarray) -> list[np.ndarray]:
+    """Split ascending indices into runs of consecutive ones."""
+    if indices.size == 0:
+        return []
+    return np.split(indices, np.flatnonzero(np.diff(indices) > 1) + 1)
+
+
+def _space_mask(text: str) -> np.ndarray:
+    """``(len(text),)`` bool: which characters are white space."""
+    if not text:
+        return np.zeros(0, dtype=bool)
+    codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+    return _IS_SPACE[np.minimum(codes, len(_IS_SPACE) - 1)]

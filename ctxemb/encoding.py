@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -10,8 +11,11 @@ from typing import Any
 
 import numpy as np
 
-from .alignment import trim_whitespace, words_from_offsets
+from .alignment import place, trim_whitespace, words_from_offsets
+from .families import family_for_tokenizer
 from .words import Split, split_words
+
+logger = logging.getLogger(__name__)
 
 TextInput = str | Sequence[str]
 Target = tuple[str, tuple[int, int]]
@@ -95,27 +99,63 @@ def check_texts(texts: Any) -> list[TextInput]:
 def encode(
     tokenizer: Any, items: Sequence[TextInput], split: Split = "punct", lang: str | None = None
 ) -> list[Encoded]:
-    """Tokenize every item once (with the model's special tokens) and align pieces with words.
+    """Tokenize every item once with the tokenizer itself (and its special tokens) and align pieces with words.
 
-    Raw texts are split into words by :func:`ctxemb.words.split_words`; pre-split words are joined with single
-    spaces and keep their own spans. Either way the text is tokenized as a whole and pieces are matched to words
-    by their character offsets (trimmed of surrounding white space), so pre-split words get exactly the pieces of
-    their joined text. A Python-only tokenizer (no offsets) goes through :func:`encode_word_by_word`.
+    The ids are exactly ``tokenizer(text)["input_ids"]``: word splitting decides which pieces form a word, never
+    the pieces. Raw texts are split into words by :func:`ctxemb.words.split_words`, or (``split="tokenizer"``) into
+    the words of the tokenizer's own pre-tokenizer; pre-split words are joined with single spaces and keep their
+    own spans. Pieces are matched to words by their character offsets (trimmed of surrounding white space): from
+    the tokenizer for fast tokenizers, recovered by :func:`ctxemb.alignment.place` for Python-only ones
+    (:func:`encode_python`).
     """
     if not getattr(tokenizer, "is_fast", True):
-        cache: dict[str, tuple[list[int], list[str]]] = {}
-        return [encode_word_by_word(tokenizer, item, split, lang, cache) for item in items]
+        return encode_python(tokenizer, items, split, lang)
     texts: list[str] = []
-    spans: list[list[tuple[int, int]]] = []
+    spans: list[list[tuple[int, int]] | None] = []
     for item in items:
         if isinstance(item, str):
             texts.append(item)
-            spans.append(split_words(item, split))
+            spans.append(None if split == "tokenizer" else split_words(item, split))
         else:
             texts.append(" ".join(item))
             spans.append([tuple(span) for span in _joined_spans(list(item)).tolist()])
     encodings = _tokenize(tokenizer, texts)
-    return _align_batch(texts, spans, encodings, "token_type_ids" in tokenizer.model_input_names)
+    for i, found in enumerate(spans):
+        if found is None:
+            spans[i] = _pre_tokenized_words(encodings[i], texts[i])
+    return _align_batch(texts, spans, encodings, "token_type_ids" in tokenizer.model_input_names)  # type: ignore[arg-type]
+
+
+def _pre_tokenized_words(encoding: Any, text: str) -> list[tuple[int, int]]:
+    """The words of a fast tokenizer's pre-tokenizer (its ``word_ids``), each spanning its pieces' characters.
+
+    Every word runs from its first piece's start to its last piece's end (offsets trimmed of white space, as for
+    alignment); words without a visible piece are left out, and words that overlap after trimming are merged.
+    """
+    word_ids = np.fromiter((-1 if w is None else w for w in encoding.word_ids), dtype=np.int64)
+    special = np.asarray(encoding.special_tokens_mask, dtype=bool)
+    offsets = trim_whitespace(np.asarray(encoding.offsets, dtype=np.int64).reshape(-1, 2), text)
+    keep = (word_ids >= 0) & ~special & (offsets[:, 1] > offsets[:, 0])
+    return _word_spans(word_ids[keep], offsets[keep])
+
+
+def _word_spans(groups: np.ndarray, offsets: np.ndarray) -> list[tuple[int, int]]:
+    """One span per group of pieces (``groups[i]`` is piece ``i``'s group): first start to last end, in text order;
+    overlapping spans are merged into one word."""
+    if groups.size == 0:
+        return []
+    _, inverse = np.unique(groups, return_inverse=True)
+    starts = np.full(int(inverse.max()) + 1, np.iinfo(np.int64).max, dtype=np.int64)
+    ends = np.zeros_like(starts)
+    np.minimum.at(starts, inverse, offsets[:, 0])
+    np.maximum.at(ends, inverse, offsets[:, 1])
+    merged: list[tuple[int, int]] = []
+    for a, b in sorted(zip(starts.tolist(), ends.tolist())):
+        if merged and a < merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], b))
+        else:
+            merged.append((a, b))
+    return merged
 
 
 def _align_batch(
@@ -168,66 +208,88 @@ def _align_batch(
     return out
 
 
-def encode_word_by_word(
-    tokenizer: Any,
-    item: TextInput,
-    split: Split = "punct",
-    lang: str | None = None,
-    cache: dict[str, tuple[list[int], list[str]]] | None = None,
-) -> Encoded:
-    """Encode one text with a Python-only tokenizer, which has no offsets: each word is tokenized on its own.
+def encode_python(
+    tokenizer: Any, items: Sequence[TextInput], split: Split = "punct", lang: str | None = None
+) -> list[Encoded]:
+    """Encode texts with a Python-only tokenizer, which gives no offsets (transformers' XLM tokenizer).
 
-    The words (split as for every tokenizer, or given pre-split) are tokenized one by one, so every piece
-    belongs to exactly the word it came from; the model's special tokens are added around the joined pieces by
-    the tokenizer itself. A piece's offsets are its word's span (the tokenizer does not say which characters
-    within the word a piece covers), so a target span must cover whole words. ``cache`` (word -> piece ids and tokens),
-    shared across the texts of one call, tokenizes each distinct word once: tokenization of a word alone does
-    not depend on the text around it.
+    Each text is tokenized whole by the tokenizer itself (``tokenizer(text)``, with ``lang`` where given), so the
+    ids are the tokenizer's own. Each piece's character span is then recovered by aligning the pieces' surfaces
+    (the tokenizer's own ``convert_tokens_to_string`` of the piece; ``""`` for the unknown token) with the text,
+    through :func:`ctxemb.alignment.place`, which survives lower-casing, accent removal, Moses' punctuation
+    normalisation and deleted characters. Words then come from these offsets as for fast tokenizers: a piece that
+    covers several words (XLM's ``state-of-the-art</w>``) belongs to each of them. Pieces whose span had to be
+    guessed are logged as a warning with their text and span.
+
+    ``split="tokenizer"`` takes the words of the tokenizer's own pre-tokenizer (Moses, for XLM), placed the same way.
 
     Raises:
-        ValueError: the tokenizer's special-token mask does not account for the pieces (an unusual tokenizer).
+        ValueError: ``split="tokenizer"`` with a tokenizer whose own word split ctxemb does not know.
     """
-    if isinstance(item, str):
-        text = item
-        spans = np.array(split_words(text, split), dtype=np.int64).reshape(-1, 2)
-        words = [text[s:e] for s, e in spans]
-    else:
-        words = list(item)
-        text = " ".join(words)
-        spans = _joined_spans(words)
     extra = {"lang": lang} if lang is not None else {}
-    cache = {} if cache is None else cache
-    content: list[int] = []
-    content_tokens: list[str] = []
-    counts = np.zeros(len(words), dtype=np.int64)
-    for w, word in enumerate(words):
-        known = cache.get(word)
-        if known is None:
-            word_ids = tokenizer.convert_tokens_to_ids(tokenizer.tokenize(word, **extra)) if word.strip() else []
-            known = cache[word] = (word_ids, tokenizer.convert_ids_to_tokens(word_ids))
-        content += known[0]
-        content_tokens += known[1]
-        counts[w] = len(known[0])
-    ids = np.asarray(tokenizer.build_inputs_with_special_tokens(content), dtype=np.int64)
-    special = np.asarray(tokenizer.get_special_tokens_mask(content), dtype=bool).reshape(len(ids))
-    positions = np.flatnonzero(~special)
-    if len(positions) != len(content):
+    with_types = "token_type_ids" in tokenizer.model_input_names
+    unknown = getattr(tokenizer, "unk_token_id", None)
+    surfaces: dict[int, str] = {}
+    words_of = family_for_tokenizer(tokenizer).tokenizer_words
+    if split == "tokenizer" and words_of is None:
         raise ValueError(
-            f"{type(tokenizer).__name__} marks {len(positions)} non-special tokens around {len(content)} pieces; "
-            "cannot align pieces with words"
+            f"split='tokenizer' needs the tokenizer's own words; {type(tokenizer).__name__} is Python-only and "
+            "ctxemb does not know its pre-tokenizer. Use split='punct' or 'whitespace'."
         )
-    type_ids = None
-    if "token_type_ids" in tokenizer.model_input_names:
-        type_ids = np.asarray(tokenizer.create_token_type_ids_from_sequences(content), dtype=np.int64)
-    offsets = np.zeros((len(ids), 2), dtype=np.int64)
-    offsets[positions] = np.repeat(spans, counts, axis=0) if len(spans) else np.zeros((0, 2), dtype=np.int64)
-    ptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
-    tokens = [""] * len(ids)
-    for i, token in zip(positions.tolist(), content_tokens):
-        tokens[i] = token
-    for i in np.flatnonzero(special).tolist():
-        tokens[i] = tokenizer.convert_ids_to_tokens(int(ids[i]))
-    return Encoded(text, ids, type_ids, special, offsets, tokens, spans, ptr, positions.astype(np.int64))
+    guesses: list[str] = []
+    out = []
+    for i, item in enumerate(items):
+        if isinstance(item, str):
+            text, spans = item, None
+        else:
+            text, spans = " ".join(item), _joined_spans(list(item))
+        encoding = tokenizer(
+            text,
+            add_special_tokens=True,
+            truncation=False,
+            return_special_tokens_mask=True,
+            return_attention_mask=False,
+            return_token_type_ids=with_types,
+            verbose=False,
+            **extra,
+        )
+        ids = np.asarray(encoding["input_ids"], dtype=np.int64)
+        special = np.asarray(encoding["special_tokens_mask"], dtype=bool).reshape(len(ids))
+        tokens = tokenizer.convert_ids_to_tokens(ids.tolist())
+        content = np.flatnonzero(~special)
+        for k in content.tolist():
+            if int(ids[k]) not in surfaces:
+                surface = "" if ids[k] == unknown else tokenizer.convert_tokens_to_string([tokens[k]])
+                surfaces[int(ids[k])] = surface
+        placed, guessed = place([surfaces[int(ids[k])] for k in content.tolist()], text)
+        offsets = np.zeros((len(ids), 2), dtype=np.int64)
+        offsets[content] = placed
+        offsets = trim_whitespace(offsets, text)
+        for k in content[guessed].tolist():
+            s, e = offsets[k]
+            guesses.append(f"texts[{i}] piece {tokens[k]!r} at ({s}, {e}) {text[s:e]!r}")
+        if spans is None:
+            if split == "tokenizer":
+                words = words_of(tokenizer, text, lang)  # type: ignore[misc]
+                found, _ = place(words, text)
+                found = trim_whitespace(found, text)
+                visible = found[:, 1] > found[:, 0]
+                spans = np.array(_word_spans(np.flatnonzero(visible), found[visible]), dtype=np.int64)
+            else:
+                spans = np.array(split_words(text, split), dtype=np.int64)
+            spans = spans.reshape(-1, 2)
+        ptr, pieces = words_from_offsets(offsets, special, spans)
+        type_ids = np.asarray(encoding["token_type_ids"], dtype=np.int64) if with_types else None
+        out.append(Encoded(text, ids, type_ids, special, offsets, tokens, spans, ptr, pieces))
+    if guesses:
+        logger.warning(
+            "%d piece(s) of %s could not be placed in their text by character alignment and got the span between "
+            "their neighbours; first: %s",
+            len(guesses),
+            type(tokenizer).__name__,
+            guesses[0],
+        )
+    return out
 
 
 def _joined_spans(words: list[str]) -> np.ndarray:

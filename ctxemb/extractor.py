@@ -345,6 +345,7 @@ class Extractor:
             cls_index = int(special_positions[0] if position == "first" else special_positions[-1])
         return Embedding(
             text=enc.text,
+            ids=enc.ids,
             special=enc.special,
             offsets=enc.offsets,
             word_spans=enc.word_spans,

@@ -75,6 +75,12 @@ def _no_languages(config: Any, tokenizer: Any) -> dict[str, int] | None:
     return None
 
 
+def _moses_words(tokenizer: Any, text: str, lang: str | None) -> list[str]:
+    """XLM's own words: its Moses pipeline and tokenizer, as ``XLMTokenizer._tokenize`` runs them before BPE."""
+    lang = lang or "en"
+    return tokenizer.moses_tokenize(tokenizer.moses_pipeline(text, lang=lang), lang=lang)
+
+
 @dataclass(frozen=True)
 class Family:
     """Facts about one model family.
@@ -98,6 +104,8 @@ class Family:
         languages: the checkpoint's language -> id table when it needs a ``langs`` input, else ``None``.
         model_kwargs: fixed keyword arguments for every forward call.
         tokenizer_class: the family's transformers tokenizer class, for training new vocabularies.
+        tokenizer_words: for a Python-only tokenizer, the strings its own pre-tokenizer splits a text into
+            (``split="tokenizer"``; fast tokenizers give them as ``word_ids``); ``None`` if it exposes none.
         subwords: the kind of vocabulary that class holds (``wordpiece | bpe | byte_bpe | unigram``).
         notes: what a user should know about the family's layers.
     """
@@ -114,6 +122,7 @@ class Family:
     languages: Callable[[Any, Any], dict[str, int] | None] = field(default=_no_languages)
     model_kwargs: tuple[tuple[str, Any], ...] = ()
     tokenizer_class: str | None = None
+    tokenizer_words: Callable[[Any, str, str | None], list[str]] | None = None
     subwords: Literal["wordpiece", "bpe", "byte_bpe", "unigram"] | None = None
     notes: str = ""
 
@@ -182,9 +191,11 @@ FAMILIES: tuple[Family, ...] = (
         languages=_xlm_languages,
         position_ids=True,
         tokenizer_class="XLMTokenizer",
+        tokenizer_words=_moses_words,
         subwords="bpe",
-        notes="Python-only tokenizer: pieces are mapped to words by tokenizing word by word. Checkpoints with "
-        "language embeddings need lang=...",
+        notes="Python-only tokenizer (Moses + BPE, no offsets): the whole text is tokenized by the tokenizer and "
+        "piece spans are recovered by aligning the pieces with the text. Checkpoints with language embeddings "
+        "need lang=...",
     ),
     Family(
         name="gpt2",
@@ -226,6 +237,15 @@ def family_for(config: Any) -> Family:
     model_type = getattr(config, "model_type", None)
     for family in FAMILIES:
         if model_type in family.model_types:
+            return family
+    return GENERIC
+
+
+def family_for_tokenizer(tokenizer: Any) -> Family:
+    """Return the family whose tokenizer class ``tokenizer`` is (the generic entry when none matches)."""
+    name = type(tokenizer).__name__
+    for family in FAMILIES:
+        if family.tokenizer_class == name:
             return family
     return GENERIC
 

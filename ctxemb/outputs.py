@@ -21,6 +21,7 @@ class Embedding(LazyStrings):
     Attributes:
         text: the text (for pre-split input, the words joined by single spaces).
         tokens: ``tokens`` piece strings, specials included.
+        ids: ``(tokens,)`` int64, the ids the model ran: exactly ``tokenizer(text)["input_ids"]``.
         special: ``(tokens,)`` bool, True for special tokens (they never belong to a word).
         offsets: ``(tokens, 2)`` character span of each piece in ``text`` (``(0, 0)`` for specials).
         words: the words.
@@ -37,6 +38,7 @@ class Embedding(LazyStrings):
     """
 
     text: str
+    ids: np.ndarray
     special: np.ndarray
     offsets: np.ndarray
     word_spans: np.ndarray

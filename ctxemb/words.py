@@ -6,6 +6,11 @@ own, except that an emoji keeps its modifiers, variation selectors and zero-widt
 word) and a regional-indicator pair (a flag) stays together. Zero-width space, word joiner and byte-order mark
 separate words like whitespace; zero-width (non-)joiners and soft hyphens stay inside the word they are in.
 ``split="whitespace"`` splits on whitespace only. Words are always exact slices of the text.
+
+``split="tokenizer"`` takes the words of the model's own tokenizer (its pre-tokenizer: BERT splits white space and
+punctuation but keeps symbols such as ``°`` inside a word, byte-level BPE splits off letters, digits and other runs,
+SentencePiece tokenizers split on white space only); it needs the tokenizer, so only the extractor does it
+(:func:`ctxemb.encoding.encode`), not :func:`split_words`.
 """
 
 from __future__ import annotations
@@ -14,8 +19,8 @@ import re
 import unicodedata
 from typing import Literal
 
-Split = Literal["punct", "whitespace"]
-SPLITS: tuple[str, ...] = ("punct", "whitespace")
+Split = Literal["punct", "whitespace", "tokenizer"]
+SPLITS: tuple[str, ...] = ("punct", "whitespace", "tokenizer")
 
 _INVISIBLE_SEPARATORS = frozenset("\u200b\u2060\ufeff")
 _ZWJ = "\u200d"
@@ -54,11 +59,16 @@ def split_words(text: str, split: Split = "punct") -> list[tuple[int, int]]:
         text: the text.
         split: ``"punct"`` (whitespace and punctuation) or ``"whitespace"``.
 
+    Raises:
+        ValueError: an unknown split, or ``"tokenizer"`` (which needs the tokenizer).
+
     Returns:
         The ``(start, end)`` character span of every word, in order; ``text[start:end]`` is the word.
     """
     if split == "whitespace":
         return [m.span() for m in _WHITESPACE.finditer(text)]
+    if split == "tokenizer":
+        raise ValueError("split='tokenizer' needs the model's tokenizer: pass it to the Extractor, not split_words")
     if split != "punct":
         raise ValueError(f"unknown split {split!r}; choose one of {SPLITS}")
     if text.isascii():

@@ -21,6 +21,19 @@ SENTENCES = [
     "Héllo, wörld: state-of-the-art café prices (3.14€) 😀.",
     "A",
 ]
+#: Texts that tokenizers rewrite: contractions, hyphenated compounds, numbers with separators, abbreviations with
+#: dots, curly and straight quotes, URLs, accents, tabs and newlines, emoji, zero-width characters.
+TRICKY = [
+    "Don't worry, it's fine; isn't it? They'll say \"yes\" and we'd agree.",
+    "A state-of-the-art, well-known co-operative in the U.S.A. and the U.K., e.g. Dr. Smith's.",
+    "Prices rose 1,000,000 to 3.14 (or 12.5%) on 2024-01-02 at 10:30; -5°C, €5, ©2024.",
+    "“Curly” quotes, ‘single’ ones — and «guillemets» with ' straight ' \"ones\".",
+    "See https://example.com/a?b=c&d=e#f or mail x.y@example.org now.",
+    "Crème brûlée, naïve señor, Ünïcödé café, İstanbul, Straße.",
+    "tabs\tand\nnewlines\r\nand  double  spaces\u00a0nbsp",
+    "Emoji 😀 👩🏽\u200d🔬 🇫🇷 ❤️ done.",
+    "zero\u200bwidth\u200c non\u200djoiner \ufeffbom and soft\u00adhyphen",
+]
 
 
 @pytest.fixture(scope="module", params=FAMILY_NAMES)
@@ -30,13 +43,12 @@ def fam(request, tiny_dir):
 
 
 def reference(ext, text, **extra):
-    """Hugging Face's own hidden states for the ids ctxemb ran (the text alone): ``(tokens, dim)`` each."""
-    from ctxemb.encoding import encode
-
-    enc = encode(ext.tokenizer, [text], ext.split, ext.lang)[0]
-    inputs = {"input_ids": torch.from_numpy(enc.ids)[None]}
-    if enc.type_ids is not None:
-        inputs["token_type_ids"] = torch.from_numpy(enc.type_ids)[None]
+    """Hugging Face's own hidden states for ``tokenizer(text)`` (no ctxemb code involved): ``(tokens, dim)`` each."""
+    lang = {"lang": ext.lang} if ext.lang is not None else {}
+    encoding = ext.tokenizer(text, return_tensors="pt", **lang)
+    inputs = {"input_ids": encoding["input_ids"]}
+    if "token_type_ids" in ext.tokenizer.model_input_names:
+        inputs["token_type_ids"] = encoding["token_type_ids"]
     inputs.update(dict(ext.family.model_kwargs), **extra)
     if ext._lang_id() is not None:
         inputs["langs"] = torch.full_like(inputs["input_ids"], ext._lang_id())
@@ -57,8 +69,15 @@ def texts_of_lengths(ext, lengths):
     return out
 
 
+def test_ids_are_the_tokenizers_own(fam):
+    texts = SENTENCES + TRICKY
+    for text, result in zip(texts, fam.embed(texts)):
+        assert result.ids.tolist() == fam.tokenizer(text)["input_ids"], text
+        assert len(result.tokens) == len(result.ids) == result.hidden.shape[1]
+
+
 def test_parity_every_layer(fam):
-    for text in SENTENCES:
+    for text in SENTENCES + TRICKY:
         result = fam.embed([text])[0]
         expected = reference(fam, text)
         assert result.hidden.shape[0] == len(expected) == fam.num_layers + 1

@@ -20,6 +20,7 @@ from ..store.distributed import launched_world_size, process_device
 from ..store.inputs import INPUT_FORMATS, ON_ERROR, Problems, as_source
 from ..store.layout import STORE_DTYPES, VECTOR_KINDS
 from ..store.writer import extract_to
+from ..words import SPLITS
 
 logger = logging.getLogger("ctxemb")
 
@@ -43,7 +44,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--on-error", choices=ON_ERROR, default="fail", help="an unreadable input line: fail or skip it")
     p.add_argument("--device", default="auto")
     p.add_argument("--dtype", default=None, help="compute dtype: float32 | bf16 | fp16 (default: the checkpoint's)")
-    p.add_argument("--split", choices=("punct", "whitespace"), default="punct", help="how texts split into words")
+    p.add_argument("--split", choices=SPLITS, default="punct", help="how texts split into words")
     p.add_argument("--no-progress", action="store_true")
     store = p.add_argument_group("store directory output")
     store.add_argument("--vectors", default=None, help=f"comma list of {', '.join(VECTOR_KINDS)} (default: --level)")

@@ -1,8 +1,8 @@
 """What people compare tokenizers by: fertility, words split, unknown pieces, vocabulary used and shared.
 
 Words are found as everywhere in ctxemb (:func:`ctxemb.split_words`, or the caller's ``split``) and pieces are
-matched to words by their character offsets exactly as the extractor does (word by word for Python-only
-tokenizers), so the figures describe the segmentation the embeddings are built from. Special tokens are never
+matched to words by their character offsets exactly as the extractor does (offsets recovered by alignment for
+Python-only tokenizers), so the figures describe the segmentation the embeddings are built from. Special tokens are never
 counted. For a corpus of ``W`` words where word ``w`` gets ``n_w`` pieces:
 
     fertility = (1 / W) * sum_w n_w,   split rate = |{w : n_w > 1}| / W,   unknown rate = #unk pieces / #pieces.
@@ -192,7 +192,8 @@ def stats(
     Args:
         tokenizer: any transformers tokenizer, fast or Python-only (XLM's), custom or pretrained.
         texts: any iterable of strings, streamed in batches of ``batch_size``.
-        split: how texts split into words: ``"punct"`` (whitespace and punctuation) or ``"whitespace"``.
+        split: how texts split into words: ``"punct"`` (whitespace and punctuation), ``"whitespace"``, or
+            ``"tokenizer"`` (the tokenizer's own pre-tokenizer).
         lang: the language passed to a tokenizer that takes one (XLM).
         batch_size: texts tokenized per call.
 
