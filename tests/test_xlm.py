@@ -1,20 +1,21 @@
-"""XLM: the Python-only tokenizer runs on the whole text; piece spans are recovered by alignment; language embeddings."""
+"""XLM: its Python-only tokenizer runs on the whole text; piece spans are recovered by alignment; languages."""
 
 from __future__ import annotations
 
 import logging
+from itertools import pairwise
 
 import numpy as np
 import pytest
 import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_families import TRICKY
 from transformers.models.xlm.tokenization_xlm import lowercase_and_remove_accent
 
 from ctxemb import Extractor
 from ctxemb.alignment import place
 from ctxemb.encoding import encode
-from test_families import TRICKY
 
 TOL = {"rtol": 1e-4, "atol": 1e-5}
 LANGS = {"n_langs": 2, "use_lang_emb": True, "lang2id": {"en": 0, "fr": 1}, "id2lang": {"0": "en", "1": "fr"}}
@@ -34,7 +35,7 @@ def assert_tiled(offsets, text):
     """Piece spans lie inside the text and never overlap, except pieces that share one guessed gap."""
     spans = sorted(set(map(tuple, offsets.tolist())))
     assert all(0 <= s <= e <= len(text) for s, e in spans)
-    assert all(b[0] >= a[1] for a, b in zip(spans, spans[1:]) if a[1] > a[0]), spans
+    assert all(b[0] >= a[1] for a, b in pairwise(spans) if a[1] > a[0]), spans
 
 
 def normalised(tokenizer, text):

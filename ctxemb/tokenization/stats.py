@@ -2,8 +2,8 @@
 
 Words are found as everywhere in ctxemb (:func:`ctxemb.split_words`, or the caller's ``split``) and pieces are
 matched to words by their character offsets exactly as the extractor does (offsets recovered by alignment for
-Python-only tokenizers), so the figures describe the segmentation the embeddings are built from. Special tokens are never
-counted. For a corpus of ``W`` words where word ``w`` gets ``n_w`` pieces:
+Python-only tokenizers), so the figures describe the segmentation the embeddings are built from. Special tokens are
+never counted. For a corpus of ``W`` words where word ``w`` gets ``n_w`` pieces:
 
     fertility = (1 / W) * sum_w n_w,   split rate = |{w : n_w > 1}| / W,   unknown rate = #unk pieces / #pieces.
 
