@@ -194,3 +194,41 @@ def test_every_model_type_has_one_family():
     seen = [t for f in FAMILIES for t in f.model_types]
     assert len(seen) == len(set(seen))
     assert family_for(type("C", (), {"model_type": "nothing-known"})()) is GENERIC
+
+
+#: Texts whose words are separated by single spaces, with punctuation and symbols attached to words.
+ATTACHED = [
+    "Hello, world! It is -5°C in the U.S.A. today (really).",
+    "A state-of-the-art café charges €5, ©2024 prices: 1,000,000 in all.",
+]
+PLAIN = ["the bank of the river was muddy after the storm", "she paid 1000 dollars at the bank on friday"]
+#: Byte-level BPE keeps the space before a word inside its piece (Ġword): a word's pieces depend on whether a space
+#: precedes it, so only texts whose words are already separated by single spaces can be rebuilt from their words.
+SPACE_IN_PIECE = {"roberta", "gpt2"}
+
+
+@pytest.mark.parametrize("name", FAMILY_NAMES)
+def test_tokenizer_split_words_fed_back_give_the_same_pieces(name, tiny_dir):
+    ext = Extractor.from_pretrained(tiny_dir(name), device="cpu", split="tokenizer")
+    texts = PLAIN + ([] if name in SPACE_IN_PIECE else ATTACHED)
+    for text, result in zip(texts, ext.embed(texts)):
+        if name in SPACE_IN_PIECE:
+            assert " ".join(result.words) == text
+        back = ext.embed([result.words])[0]
+        assert back.tokens == result.tokens and back.words == result.words, text
+        assert not result.empty_words
+        np.testing.assert_allclose(back.word_vectors("mean"), result.word_vectors("mean"), **TOL)
+
+
+def test_tokenizer_split_keeps_what_bert_keeps_together(minilm):
+    text = "It was -5°C, €5 and ©2024."
+    tokenizer_split = Extractor(minilm.model, minilm.tokenizer, split="tokenizer")
+    result = tokenizer_split.embed([text])[0]
+    assert result.words == ["It", "was", "-", "5°C", ",", "€5", "and", "©2024", "."]
+    assert [result.tokens[p] for p in result.pieces_of(3)] == ["5", "##°", "##c"]
+    back = tokenizer_split.embed([result.words])[0]
+    assert back.tokens == result.tokens
+    # the default split makes symbols words of their own, which BERT does not: fed back, they become other pieces
+    punct = minilm.embed([text])[0]
+    assert punct.words[3:6] == ["5", "°", "C"] and punct.tokens == result.tokens
+    assert minilm.embed([punct.words])[0].tokens != result.tokens

@@ -19,6 +19,7 @@ from typing import Any
 
 from ..families import FAMILIES
 from ..tokenization import KINDS, TextFile, save_tokenizer, stats, train_tokenizer, vocabulary_overlap
+from ..words import SPLITS
 
 _TRAINABLE = tuple(f.name for f in FAMILIES if f.subwords is not None)
 
@@ -60,7 +61,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     s.add_argument("tokenizer", help="tokenizer directory, hub id, or alias (minilm)")
     s.add_argument("corpus", nargs="+", type=Path, help="UTF-8 text files, one text per line")
     s.add_argument("--compare", default=None, help="a second tokenizer: its statistics and the vocabulary overlap")
-    s.add_argument("--split", choices=("punct", "whitespace"), default="punct", help="how texts split into words")
+    s.add_argument("--split", choices=SPLITS, default="punct", help="how texts split into words")
     s.add_argument("--lang", default=None, help="language for tokenizers that take one (XLM)")
     s.add_argument("--json", type=Path, default=None, help="also write the figures to this JSON file")
     s.add_argument("--no-progress", action="store_true")
