@@ -213,9 +213,10 @@ def encode_python(
 ) -> list[Encoded]:
     """Encode texts with a Python-only tokenizer, which gives no offsets (transformers' XLM tokenizer).
 
-    Each text is tokenized whole by the tokenizer itself (``tokenizer(text)``, with ``lang`` where given), so the
-    ids are the tokenizer's own. Each piece's character span is then recovered by aligning the pieces' surfaces
-    (the tokenizer's own ``convert_tokens_to_string`` of the piece; ``""`` for the unknown token) with the text,
+    Each text is tokenized whole by the tokenizer itself (the steps of ``tokenizer(text)``, with ``lang`` where
+    given), so the ids are the tokenizer's own. Each piece's character span is then recovered by aligning the
+    pieces' surfaces (the tokenizer's own ``convert_tokens_to_string`` of the piece; ``""`` for the unknown token)
+    with the text,
     through :func:`ctxemb.alignment.place`, which survives lower-casing, accent removal, Moses' punctuation
     normalisation and deleted characters. Words then come from these offsets as for fast tokenizers: a piece that
     covers several words (XLM's ``state-of-the-art</w>``) belongs to each of them. Pieces whose span had to be
@@ -224,7 +225,8 @@ def encode_python(
     ``split="tokenizer"`` takes the words of the tokenizer's own pre-tokenizer (Moses, for XLM), placed the same way.
 
     Raises:
-        ValueError: ``split="tokenizer"`` with a tokenizer whose own word split ctxemb does not know.
+        ValueError: ``split="tokenizer"`` with a tokenizer whose own word split ctxemb does not know; a tokenizer
+            whose special-token mask does not account for its pieces.
     """
     extra = {"lang": lang} if lang is not None else {}
     with_types = "token_type_ids" in tokenizer.model_input_names
@@ -237,50 +239,51 @@ def encode_python(
             "ctxemb does not know its pre-tokenizer. Use split='punct' or 'whitespace'."
         )
     guesses: list[str] = []
-    out = []
+    texts: list[str] = []
+    spans: list[list[tuple[int, int]]] = []
+    encodings: list[_PythonEncoding] = []
     for i, item in enumerate(items):
-        if isinstance(item, str):
-            text, spans = item, None
+        text = item if isinstance(item, str) else " ".join(item)
+        # What ``tokenizer(text)`` does for a Python tokenizer (transformers' ``prepare_for_model``), without its
+        # truncation and padding checks and with the piece strings kept: the same ids, about a third faster.
+        pieces = tokenizer.tokenize(text, **extra)
+        content_ids = tokenizer.convert_tokens_to_ids(pieces)
+        ids = tokenizer.build_inputs_with_special_tokens(content_ids)
+        special = tokenizer.get_special_tokens_mask(content_ids)
+        content = [k for k, flag in enumerate(special) if not flag]
+        if len(content) != len(pieces) or len(special) != len(ids):
+            raise ValueError(
+                f"{type(tokenizer).__name__} marks {len(content)} non-special tokens around {len(pieces)} pieces; "
+                "cannot align pieces with the text"
+            )
+        tokens = [""] * len(ids)
+        offsets = [(0, 0)] * len(ids)
+        for k, piece in zip(content, pieces):
+            tokens[k] = piece
+        for k, flag in enumerate(special):
+            if flag:
+                tokens[k] = tokenizer.convert_ids_to_tokens(ids[k])
+        for k in content:
+            if ids[k] not in surfaces:
+                surfaces[ids[k]] = "" if ids[k] == unknown else tokenizer.convert_tokens_to_string([tokens[k]])
+        placed, guessed = place([surfaces[ids[k]] for k in content], text)
+        for k, span in zip(content, placed.tolist()):
+            offsets[k] = span
+        for g in guessed.tolist():
+            s, e = offsets[content[g]]
+            guesses.append(f"texts[{i}] piece {tokens[content[g]]!r} at ({s}, {e}) {text[s:e]!r}")
+        type_ids = tokenizer.create_token_type_ids_from_sequences(content_ids) if with_types else []
+        encodings.append(_PythonEncoding(ids, special, offsets, type_ids, tokens))
+        texts.append(text)
+        if not isinstance(item, str):
+            spans.append([tuple(span) for span in _joined_spans(list(item)).tolist()])
+        elif split == "tokenizer":
+            found, _ = place(words_of(tokenizer, text, lang), text)  # type: ignore[misc]
+            found = trim_whitespace(found, text)
+            visible = found[:, 1] > found[:, 0]
+            spans.append(_word_spans(np.flatnonzero(visible), found[visible]))
         else:
-            text, spans = " ".join(item), _joined_spans(list(item))
-        encoding = tokenizer(
-            text,
-            add_special_tokens=True,
-            truncation=False,
-            return_special_tokens_mask=True,
-            return_attention_mask=False,
-            return_token_type_ids=with_types,
-            verbose=False,
-            **extra,
-        )
-        ids = np.asarray(encoding["input_ids"], dtype=np.int64)
-        special = np.asarray(encoding["special_tokens_mask"], dtype=bool).reshape(len(ids))
-        tokens = tokenizer.convert_ids_to_tokens(ids.tolist())
-        content = np.flatnonzero(~special)
-        for k in content.tolist():
-            if int(ids[k]) not in surfaces:
-                surface = "" if ids[k] == unknown else tokenizer.convert_tokens_to_string([tokens[k]])
-                surfaces[int(ids[k])] = surface
-        placed, guessed = place([surfaces[int(ids[k])] for k in content.tolist()], text)
-        offsets = np.zeros((len(ids), 2), dtype=np.int64)
-        offsets[content] = placed
-        offsets = trim_whitespace(offsets, text)
-        for k in content[guessed].tolist():
-            s, e = offsets[k]
-            guesses.append(f"texts[{i}] piece {tokens[k]!r} at ({s}, {e}) {text[s:e]!r}")
-        if spans is None:
-            if split == "tokenizer":
-                words = words_of(tokenizer, text, lang)  # type: ignore[misc]
-                found, _ = place(words, text)
-                found = trim_whitespace(found, text)
-                visible = found[:, 1] > found[:, 0]
-                spans = np.array(_word_spans(np.flatnonzero(visible), found[visible]), dtype=np.int64)
-            else:
-                spans = np.array(split_words(text, split), dtype=np.int64)
-            spans = spans.reshape(-1, 2)
-        ptr, pieces = words_from_offsets(offsets, special, spans)
-        type_ids = np.asarray(encoding["token_type_ids"], dtype=np.int64) if with_types else None
-        out.append(Encoded(text, ids, type_ids, special, offsets, tokens, spans, ptr, pieces))
+            spans.append(split_words(text, split))
     if guesses:
         logger.warning(
             "%d piece(s) of %s could not be placed in their text by character alignment and got the span between "
@@ -289,7 +292,18 @@ def encode_python(
             type(tokenizer).__name__,
             guesses[0],
         )
-    return out
+    return _align_batch(texts, spans, encodings, with_types)
+
+
+@dataclass
+class _PythonEncoding:
+    """What :func:`_align_batch` reads of a `tokenizers` encoding, made for a Python-only tokenizer's pieces."""
+
+    ids: list[int]
+    special_tokens_mask: list[int]
+    offsets: list[tuple[int, int]]
+    type_ids: list[int]
+    tokens: list[str]
 
 
 def _joined_spans(words: list[str]) -> np.ndarray:
