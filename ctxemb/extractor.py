@@ -32,7 +32,8 @@ class Extractor:
 
     Args:
         model: a transformers base model (``AutoModel``) in eval mode.
-        tokenizer: its tokenizer (a fast, offset-returning one).
+        tokenizer: its tokenizer: a fast one (offsets from `tokenizers`) or a Python-only one (offsets recovered by
+            aligning its pieces with the text). The ids run are always ``tokenizer(text)["input_ids"]``.
         layers: the default layer selection (``int | Sequence[int] | slice | "all"``); 0 is the embedding output.
         max_length: the window in pieces, specials included; defaults to the model's position limit.
         stride: largest step between the starts of two windows of a long text, in pieces; defaults to three
@@ -40,7 +41,8 @@ class Extractor:
             SQuAD's document stride) and a piece near a seam keeps an eighth of a window of context each side.
         max_tokens: budget of padded pieces per batch.
         max_batch: most sequences per batch.
-        split: how raw texts are split into words: ``"punct"`` (whitespace and punctuation) or ``"whitespace"``.
+        split: how raw texts are split into words: ``"punct"`` (whitespace and punctuation), ``"whitespace"``, or
+            ``"tokenizer"`` (the words of the tokenizer's own pre-tokenizer).
         lang: the language of the texts, for checkpoints with language embeddings (XLM); also passed to a
             Python-only tokenizer that takes it.
         name: the model's name, for provenance.

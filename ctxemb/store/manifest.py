@@ -19,6 +19,7 @@ FORMAT = "ctxemb-store"
 VERSION = 1
 MANIFEST = "manifest.json"
 _WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".msgpack", ".h5")
+_CASE_FLAGS = ("do_lower_case", "do_lowercase", "do_lowercase_and_remove_accent", "strip_accents", "keep_accents")
 
 
 def model_provenance(extractor: Any) -> dict[str, Any]:
@@ -74,12 +75,28 @@ def _weight_files(name_or_path: str) -> list[Path]:
 
 
 def tokenizer_digest(tokenizer: Any) -> str:
-    """SHA-256 of the tokenizer's full definition (the `tokenizers` JSON, or the vocabulary of a Python one)."""
+    """SHA-256 of what decides a tokenizer's pieces, never of its runtime state.
+
+    For a fast tokenizer: its `tokenizers` definition (vocabulary, merges, normalizer, pre-tokenizer,
+    post-processor, added tokens) without the ``truncation`` and ``padding`` settings, which transformers changes
+    while it runs (a checkpoint's ``tokenizer.json`` may carry some that the first call resets). For a Python-only
+    one: its class, vocabulary (added tokens included), BPE merges and lowercasing flags.
+    """
     backend = getattr(tokenizer, "backend_tokenizer", None)
     if backend is not None:
-        text = backend.to_str()
+        definition = json.loads(backend.to_str())
+        definition.pop("truncation", None)
+        definition.pop("padding", None)
     else:
-        text = json.dumps([type(tokenizer).__name__, sorted(tokenizer.get_vocab().items())], ensure_ascii=False)
+        merges = sorted(getattr(tokenizer, "bpe_ranks", {}).items(), key=lambda item: item[1])
+        flags = {name: getattr(tokenizer, name) for name in _CASE_FLAGS if hasattr(tokenizer, name)}
+        definition = {
+            "class": type(tokenizer).__name__,
+            "vocab": sorted(tokenizer.get_vocab().items()),
+            "merges": [list(pair) for pair, _ in merges],
+            "flags": flags,
+        }
+    text = json.dumps(definition, sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
