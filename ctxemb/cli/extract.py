@@ -57,6 +57,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     store.add_argument("--store-dtype", choices=STORE_DTYPES, default="float32", help="dtype on disk")
     store.add_argument("--shard-size", type=int, default=1000, help="texts per shard (default: 1000)")
     store.add_argument("--overwrite", action="store_true", help="delete an existing store there and start over")
+    store.add_argument(
+        "--verify", action="store_true", help="on resume, compare the checksums of the complete shards (reads them)"
+    )
     p.set_defaults(run=run)
 
 
@@ -85,9 +88,10 @@ def _run_file(args: argparse.Namespace, source: object, pool: str) -> int:
     store_only = [
         name for name in ("vectors", "word_pool", "sentence_pool", "mix", "mix_weights") if getattr(args, name)
     ]
-    if store_only or args.overwrite or args.store_dtype != "float32" or launched_world_size() > 1:
+    if store_only or args.overwrite or args.verify or args.store_dtype != "float32" or launched_world_size() > 1:
         raise ValueError(
-            "--vectors, --word-pool, --sentence-pool, --mix, --store-dtype, --overwrite and multi-process launches "
+            "--vectors, --word-pool, --sentence-pool, --mix, --store-dtype, --overwrite, --verify and multi-process "
+            "launches "
             "need a store directory: give --output a path that does not end in .safetensors"
         )
     problems = Problems(args.on_error)
@@ -133,6 +137,7 @@ def _run_store(args: argparse.Namespace, source: object, pool: str) -> int:
         shard_size=args.shard_size,
         on_error=args.on_error,
         overwrite=args.overwrite,
+        verify=args.verify,
         progress=not args.no_progress,
     )
     manifest = store.manifest

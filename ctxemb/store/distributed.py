@@ -42,6 +42,14 @@ class Ranks:
         if self.state is not None:
             self.state.wait_for_everyone()
 
+    def share(self, value: Any) -> Any:
+        """The main process's ``value``, on every process (a broadcast; a plain return when run alone)."""
+        if self.state is None:
+            return value
+        from accelerate.utils import broadcast_object_list
+
+        return broadcast_object_list([value], from_process=0)[0]
+
 
 def launched_world_size() -> int:
     """The number of processes a launcher (accelerate, torchrun) started; 1 when run directly."""

@@ -7,6 +7,7 @@ rewritten when the last shard is done (``"status": "complete"``, the shard list 
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
@@ -16,7 +17,9 @@ from typing import Any
 import torch
 
 FORMAT = "ctxemb-store"
-VERSION = 1
+#: 2: shards carry ``files.json`` (sizes and checksums) and the manifest's shard entries copy it. Version 1 stores
+#: (without checksums) are read as before.
+VERSION = 2
 MANIFEST = "manifest.json"
 _WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".msgpack", ".h5")
 _CASE_FLAGS = ("do_lower_case", "do_lowercase", "do_lowercase_and_remove_accent", "strip_accents", "keep_accents")
@@ -119,29 +122,77 @@ def differences(stored: Any, current: Any, prefix: str = "") -> list[str]:
 
 
 def write_json(path: Path, content: dict[str, Any]) -> None:
-    """Write JSON atomically: a temporary file in the same directory, flushed to disk, then renamed."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(content, f, indent=1, ensure_ascii=False)
-        f.write("\n")
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-
-
-def read_manifest(directory: Path) -> dict[str, Any] | None:
-    """The manifest of a store directory, or ``None`` when there is none.
+    """Write JSON atomically: a temporary file in the same directory, flushed to disk, then renamed.
 
     Raises:
-        ValueError: the manifest is not a ctxemb store manifest, or of a newer format version.
+        OSError: the file could not be written (the temporary file is removed; the old file, if any, is intact).
+    """
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump(content, f, indent=1, ensure_ascii=False)
+            f.write("\n")
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except OSError as error:
+        tmp.unlink(missing_ok=True)
+        cause = "the disk is full" if error.errno == errno.ENOSPC else (error.strerror or str(error))
+        raise OSError(error.errno, f"could not write {path}: {cause}; it is unchanged") from error
+
+
+def read_manifest(directory: Path, strict: bool = True) -> dict[str, Any] | None:
+    """The manifest of a store directory, or ``None`` when there is none.
+
+    Args:
+        directory: the store.
+        strict: check the shard list too (for reading); a run that resumes needs only the settings, since it
+            writes the shard list again.
+
+    Raises:
+        ValueError: the manifest is not valid JSON, not a ctxemb store manifest, of a newer format version, or
+            lacks what a store needs; the message names the file and what is wrong.
     """
     path = directory / MANIFEST
     if not path.is_file():
         return None
-    with open(path, encoding="utf-8") as f:
-        manifest = json.load(f)
-    if manifest.get("format") != FORMAT:
-        raise ValueError(f"{path} is not a ctxemb store manifest (format {manifest.get('format')!r})")
-    if int(manifest.get("version", 0)) > VERSION:
-        raise ValueError(f"{path} has format version {manifest['version']}; this ctxemb reads up to {VERSION}")
+    try:
+        with open(path, encoding="utf-8") as f:
+            manifest = json.load(f)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ValueError(f"{path} is damaged: not valid JSON ({error})") from None
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        found = manifest.get("format") if isinstance(manifest, dict) else type(manifest).__name__
+        raise ValueError(f"{path} is not a ctxemb store manifest (format {found!r})")
+    version = manifest.get("version", 0)
+    if not isinstance(version, int) or version > VERSION:
+        raise ValueError(f"{path} has format version {version!r}; this ctxemb reads up to {VERSION}")
+    problems = _manifest_problems(manifest, strict)
+    if problems:
+        raise ValueError(f"{path} is damaged: " + "; ".join(problems))
     return manifest
+
+
+def _manifest_problems(manifest: dict[str, Any], strict: bool = True) -> list[str]:
+    """What a manifest lacks for the store to be read (settings, and for a complete store its shard list)."""
+    from .shards import is_shard_name
+
+    settings = manifest.get("settings")
+    if not isinstance(settings, dict):
+        return ["no 'settings' section"]
+    problems = []
+    for section, keys in (("extraction", ("layers", "vectors", "mix")), ("storage", ("dtype",)), ("model", ("name",))):
+        part = settings.get(section)
+        missing = [k for k in keys if not isinstance(part, dict) or k not in part]
+        if missing:
+            problems.append(f"settings.{section} lacks {', '.join(missing)}")
+    if strict and manifest.get("status") == "complete":
+        shards = manifest.get("shards")
+        if not isinstance(shards, list):
+            return [*problems, "a complete store without a 'shards' list"]
+        for i, entry in enumerate(shards):
+            if not isinstance(entry, dict) or not isinstance(entry.get("texts"), int):
+                problems.append(f"shards[{i}] is not an entry with a text count")
+            elif not isinstance(entry.get("name"), str) or not is_shard_name(entry["name"]):
+                problems.append(f"shards[{i}] has the name {entry.get('name')!r}, not a plain shard number")
+    return problems

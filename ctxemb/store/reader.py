@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from .manifest import MANIFEST, read_manifest
-from .shards import SHARDS, TEXTS, complete_shards, open_arrays, open_texts, shard_metadata
+from .shards import ARRAYS, SHARDS, TEXTS, check_shard, complete_shards, open_arrays, open_texts, shard_metadata
 
 
 @dataclass(frozen=True, eq=False)
@@ -70,6 +70,7 @@ class Store(Sequence[StoredText]):
         self.directory = directory
         self.manifest = manifest
         self._paths = [path for path, _ in shards]
+        self._files = [entry.get("files") for entry in manifest.get("shards", [])] if "shards" in manifest else []
         self._starts = np.concatenate([[0], np.cumsum([n for _, n in shards])]).astype(np.int64)
         self._tables: dict[int, Any] = {}
         self._arrays: dict[int, dict[str, np.ndarray]] = {}
@@ -157,14 +158,68 @@ class Store(Sequence[StoredText]):
         parts = [datasets.Dataset.from_file(str(path)) for path in self.text_files]
         return datasets.concatenate_datasets(parts) if parts else datasets.Dataset.from_dict({})
 
+    def verify(self, deep: bool = True) -> list[str]:
+        """Check every shard: its files exist, have the sizes and (with ``deep``) the SHA-256 checksums recorded
+        when they were written, and their headers, tables and row counts agree with the manifest.
+
+        A store written before checksums existed (format version 1) is checked for everything but them.
+
+        Returns:
+            One line per problem, naming the file and what is wrong; empty when the store is sound.
+        """
+        problems = []
+        for shard, path in enumerate(self._paths):
+            expected = self._files[shard] if shard < len(self._files) else None
+            found = check_shard(path, expected, deep)
+            if not found:
+                rows = open_texts(path).num_rows
+                if rows != self._count(shard):
+                    found = [f"{path / TEXTS}: {rows} texts, {self._count(shard)} in the manifest"]
+            problems.extend(found)
+        return problems
+
+    def _count(self, shard: int) -> int:
+        return int(self._starts[shard + 1] - self._starts[shard])
+
+    def _check(self, shard: int, name: str) -> None:
+        """Cheap checks before a shard's file is first read: it exists and has the size recorded.
+
+        Raises:
+            FileNotFoundError: the file is missing.
+            ValueError: it has another size than when it was written.
+        """
+        expected = self._files[shard] if shard < len(self._files) else None
+        path = self._paths[shard] / name
+        if not path.is_file():
+            raise FileNotFoundError(f"{path}: missing ({self.directory} is damaged; see Store.verify())")
+        if expected and name in expected and path.stat().st_size != expected[name]["bytes"]:
+            raise ValueError(
+                f"{path}: {path.stat().st_size} bytes, {expected[name]['bytes']} when written (truncated?); "
+                f"{self.directory} is damaged (see Store.verify())"
+            )
+
     def _table(self, shard: int) -> Any:
         if shard not in self._tables:
-            self._tables[shard] = open_texts(self._paths[shard])
+            self._check(shard, TEXTS)
+            table = open_texts(self._paths[shard])
+            if table.num_rows != self._count(shard):
+                raise ValueError(
+                    f"{self._paths[shard] / TEXTS}: {table.num_rows} texts, {self._count(shard)} in the manifest"
+                )
+            self._tables[shard] = table
         return self._tables[shard]
 
     def _arrays_of(self, shard: int) -> dict[str, np.ndarray]:
         if shard not in self._arrays:
-            self._arrays[shard] = open_arrays(self._paths[shard])
+            self._check(shard, ARRAYS)
+            arrays = open_arrays(self._paths[shard])
+            rows = self._count(shard) + 1
+            for name in ("token_ptr", "word_ptr"):
+                if name in arrays and arrays[name].shape[0] != rows:
+                    raise ValueError(
+                        f"{self._paths[shard] / ARRAYS}: {name} has {arrays[name].shape[0]} rows, {rows} expected"
+                    )
+            self._arrays[shard] = arrays
         return self._arrays[shard]
 
     def _text(self, index: int) -> StoredText:
@@ -216,7 +271,9 @@ def open_store(directory: str | os.PathLike[str], *, partial: bool = False) -> S
 
     Raises:
         FileNotFoundError: no store there.
-        ValueError: the run has not finished (and ``partial`` is False).
+        ValueError: the run has not finished (and ``partial`` is False); a damaged manifest (naming the file and
+            what is wrong). Damaged shards are reported when first read (naming the file); :meth:`Store.verify`
+            checks them all.
     """
     directory = Path(directory)
     manifest = read_manifest(directory)
@@ -232,4 +289,5 @@ def open_store(directory: str | os.PathLike[str], *, partial: bool = False) -> S
             "resume it, or open_store(..., partial=True) to read the complete shards"
         )
     found = sorted(complete_shards(directory).items())
-    return Store(directory, manifest, [(path, int(shard_metadata(path)["texts"])) for _, path in found])
+    sound = [(path, int(shard_metadata(path)["texts"])) for _, path in found if not check_shard(path)]
+    return Store(directory, manifest, sound)

@@ -21,8 +21,19 @@ from ..pooling import SentencePool, WordPool
 from .distributed import Ranks, current_ranks
 from .inputs import ON_ERROR, InputFormat, OnError, Problems, Record, as_source
 from .layout import Layout, StoreDtype, VectorKind, embed_shard, make_layout
+from .lock import LOCK_FILES, StoreLock, StoreLockedError
 from .manifest import FORMAT, MANIFEST, VERSION, differences, model_provenance, read_manifest, write_json
-from .shards import SHARDS, complete_shards, open_arrays, remove_temporary, shard_metadata, write_shard
+from .shards import (
+    SHARDS,
+    check_shard,
+    complete_shards,
+    file_records,
+    open_arrays,
+    recorded_files,
+    remove_temporary,
+    shard_metadata,
+    write_shard,
+)
 
 if TYPE_CHECKING:
     from ..extractor import Extractor
@@ -49,6 +60,7 @@ def extract_to(
     shard_size: int = 1000,
     on_error: OnError = "fail",
     overwrite: bool = False,
+    verify: bool = False,
     progress: bool = False,
 ) -> Store:
     """Embed a corpus into a store directory, shard by shard; see :func:`ctxemb.open_store` to read it.
@@ -56,9 +68,14 @@ def extract_to(
     Texts are streamed: shard ``k`` holds texts ``k * shard_size .. (k + 1) * shard_size - 1`` of the input (after
     skipped records), is embedded, written atomically and freed, so memory depends on the shard size, not on the
     corpus. A run started again with the same arguments skips the complete shards (checking that their texts are
-    still the input's) and continues; different arguments are an error that lists them. Under ``accelerate
-    launch`` or ``torchrun``, process ``r`` of ``N`` embeds the shards ``k`` with ``k mod N == r`` and the main
-    process writes the manifest when all are done.
+    still the input's, and their files' sizes, or with ``verify`` their checksums: a damaged shard is written
+    again) and continues; different arguments are an error that lists them. Under ``accelerate launch`` or
+    ``torchrun``, process ``r`` of ``N`` embeds the shards ``k`` with ``k mod N == r`` and the main process writes
+    the manifest when all are done.
+
+    A store has one writer: the run holds an operating-system lock on ``directory/.lock`` from start to end
+    (``overwrite`` included), which dies with its process, so a killed run leaves nothing to clean up; a second
+    writer is refused with the holder's pid (:class:`ctxemb.store.lock.StoreLockedError`).
 
     Args:
         extractor: the model to run (in a multi-process run, put it on ``PartialState().device``).
@@ -81,6 +98,8 @@ def extract_to(
         on_error: an unreadable input record stops the run (``fail``) or is logged and skipped (``skip``); not a
             setting that must match to resume, so a run stopped by a bad record can go on with ``skip``.
         overwrite: delete an existing store in ``directory`` and start over.
+        verify: on resume, compare the SHA-256 checksums of the complete shards (reads them all), not only their
+            sizes and headers.
         progress: show a progress bar over texts.
 
     Returns:
@@ -89,6 +108,7 @@ def extract_to(
     Raises:
         ValueError: a bad option; a store in ``directory`` made with other settings (listing them); a directory
             that holds something else; an input that changed under a store being resumed.
+        StoreLockedError: another process is writing the store.
         OSError: a shard could not be written (full disk, directory gone); the shards written so far stay valid.
     """
     layout = make_layout(extractor, vectors, layers, word_pool, sentence_pool, mix, mix_weights, dtype)
@@ -112,29 +132,78 @@ def extract_to(
         "input": source.describe(),
     }
     ranks = current_ranks(cpu=extractor.model.device.type == "cpu")
-    done = _prepare(directory, settings, overwrite, ranks)
-    problems = Problems(on_error, verbose=ranks.main)
-    bar = tqdm(unit="text", disable=not (progress and ranks.main), desc="storing")
-    count, shard, pending = 0, 0, []
-    for record in source.records(problems):
-        if ranks.owns(shard):
-            pending.append(record)
-        count += 1
-        bar.update(1)
-        if count % shard_size == 0:
+    lock = _lock(directory, ranks)
+    try:
+        done = _prepare(directory, settings, overwrite, ranks)
+        problems = Problems(on_error, verbose=ranks.main)
+        bar = tqdm(unit="text", disable=not (progress and ranks.main), desc="storing")
+        count, shard, pending = 0, 0, []
+        for record in source.records(problems):
             if ranks.owns(shard):
-                _shard(extractor, directory, shard, pending, layout, done, ranks)
-            shard, pending = shard + 1, []
-    if count % shard_size and ranks.owns(shard):
-        _shard(extractor, directory, shard, pending, layout, done, ranks)
-    bar.close()
-    ranks.barrier()
-    if ranks.main:
-        _finish(directory, settings, math.ceil(count / shard_size), problems)
-    ranks.barrier()
+                pending.append(record)
+            count += 1
+            bar.update(1)
+            if count % shard_size == 0:
+                if ranks.owns(shard):
+                    _shard(extractor, directory, shard, pending, layout, done, ranks, verify)
+                shard, pending = shard + 1, []
+        if count % shard_size and ranks.owns(shard):
+            _shard(extractor, directory, shard, pending, layout, done, ranks, verify)
+        bar.close()
+        ranks.barrier()
+        if ranks.main:
+            _finish(directory, settings, math.ceil(count / shard_size), problems)
+        ranks.barrier()
+    finally:
+        if lock is not None:
+            lock.release()
     from .reader import open_store
 
     return open_store(directory)
+
+
+def _lock(directory: Path, ranks: Ranks) -> StoreLock | None:
+    """Take the store's write lock in the main process (creating the directory); every process learns the outcome.
+
+    Raises:
+        ValueError: ``directory`` is a file, or a non-empty directory that holds no store.
+        FileNotFoundError: its parent does not exist.
+        StoreLockedError: another run holds the lock.
+    """
+    lock, failure = None, None
+    if ranks.main:
+        try:
+            _check_directory(directory)
+            try:
+                directory.mkdir(exist_ok=True)
+            except FileNotFoundError:
+                raise FileNotFoundError(
+                    f"cannot create the store directory {directory}: {directory.parent} does not exist"
+                ) from None
+            lock = StoreLock(directory)
+            lock.acquire()
+        except (OSError, ValueError) as error:
+            failure = error
+    shared = ranks.share(None if failure is None else (type(failure).__name__, str(failure)))
+    if failure is not None:
+        raise failure
+    if shared is not None:
+        raise (StoreLockedError if shared[0] == "StoreLockedError" else ValueError)(shared[1])
+    return lock
+
+
+def _check_directory(directory: Path) -> None:
+    """Refuse a path that is a file, or a non-empty directory holding no store (lock files aside).
+
+    Raises:
+        ValueError: naming the directory.
+    """
+    if not directory.exists():
+        return
+    if not directory.is_dir():
+        raise ValueError(f"{directory} exists and is not a directory")
+    if not (directory / MANIFEST).exists() and any(p.name not in LOCK_FILES for p in directory.iterdir()):
+        raise ValueError(f"{directory} is not empty and holds no ctxemb store ({MANIFEST}); choose another")
 
 
 def _version() -> str:
@@ -150,13 +219,13 @@ def _prepare(directory: Path, settings: dict[str, Any], overwrite: bool, ranks: 
         ValueError: the directory holds something other than a store, or a store made with other settings.
         FileNotFoundError: the directory's parent does not exist.
     """
-    existing = None
-    if directory.exists():
-        if not directory.is_dir():
-            raise ValueError(f"{directory} exists and is not a directory")
-        existing = read_manifest(directory)
-        if existing is None and any(directory.iterdir()):
-            raise ValueError(f"{directory} is not empty and holds no ctxemb store ({MANIFEST}); choose another")
+    _check_directory(directory)
+    try:
+        existing = read_manifest(directory, strict=False)
+    except ValueError as error:
+        if not overwrite:
+            raise ValueError(f"{error}; pass overwrite=True (--overwrite) to start over") from None
+        existing = {"damaged": True}
     if existing is not None and existing.get("status") != "complete" and not complete_shards(directory):
         existing = None  # a run that stopped before its first shard: nothing to keep, nothing to compare
     if existing is not None and not overwrite:
@@ -172,18 +241,12 @@ def _prepare(directory: Path, settings: dict[str, Any], overwrite: bool, ranks: 
             shutil.rmtree(directory / SHARDS, ignore_errors=True)
             (directory / MANIFEST).unlink()
             existing = None
-        try:
-            directory.mkdir(exist_ok=True)
-        except FileNotFoundError:
-            raise FileNotFoundError(
-                f"cannot create the store directory {directory}: {directory.parent} does not exist"
-            ) from None
-        (directory / SHARDS).mkdir(exist_ok=True)
-        remove_temporary(directory)
-        if existing is None or overwrite:
+        if existing is None or overwrite:  # first, so that a directory with anything in it holds a manifest
             write_json(
                 directory / MANIFEST, {"format": FORMAT, "version": VERSION, "status": "running", "settings": settings}
             )
+        (directory / SHARDS).mkdir(exist_ok=True)
+        remove_temporary(directory)
     ranks.barrier()
     done = complete_shards(directory)
     if done and ranks.main:
@@ -207,14 +270,20 @@ def _shard(
     layout: Layout,
     done: dict[int, Path],
     ranks: Ranks,
+    verify: bool = False,
 ) -> None:
-    """Embed and write shard ``index``, or check the complete one already on disk.
+    """Embed and write shard ``index``, or check the complete one already on disk (rewritten if damaged).
 
     Raises:
         ValueError: the complete shard holds other texts than the input now gives.
         OSError: the shard could not be written (with what to do next).
     """
     digest = _digest(records)
+    if index in done:
+        damage = check_shard(done[index], deep=verify)
+        if damage:
+            logger.warning("shard %d of %s is damaged and is written again: %s", index, directory, "; ".join(damage))
+            shutil.rmtree(done.pop(index))
     if index in done:
         meta = shard_metadata(done[index])
         if meta.get("input_sha256") != digest:
@@ -270,6 +339,7 @@ def _finish(directory: Path, settings: dict[str, Any], count: int, problems: Pro
             "texts": len(arrays["token_ptr"]) - 1,
             "tokens": int(arrays["token_ptr"][-1]),
             "words": int(arrays["word_ptr"][-1]),
+            "files": recorded_files(shards[k]) or file_records(shards[k]),
         }
         digest.update(meta["input_sha256"].encode() + b"\n")
         for key in totals:
