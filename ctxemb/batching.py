@@ -48,38 +48,23 @@ def window_starts(n: int, size: int, stride: int) -> np.ndarray:
     return np.round(np.linspace(0, n - size, count)).astype(np.int64)
 
 
-def best_window(n: int, starts: np.ndarray, size: int) -> np.ndarray:
-    """For each of ``n`` pieces, the window in which it has the most context on both sides.
+def window_shares(n: int, starts: np.ndarray, size: int) -> np.ndarray:
+    """Which pieces each window supplies: each piece from the window in which it has most context on both sides.
 
-    The score of piece ``p`` in a window ``[a, a + size)`` is ``min(p - a, a + size - 1 - p)``; ties go to the
-    earlier window.
+    The context of piece ``p`` in a window ``[a, a + size)`` is ``min(p - a, a + size - 1 - p)``, which is
+    ``(size - 1) / 2 - |p - c|`` for the window's centre ``c = a + (size - 1) / 2``. Since the windows cover every
+    piece and have one size, the best is the window with the nearest centre (ties go to the earlier one), so each
+    window supplies one contiguous run of pieces: piece ``p`` goes to window ``j`` while
+    ``4 p <= c2_j + c2_{j+1}`` with ``c2 = 2 c`` (doubled, to stay in integers).
+
+    Args:
+        n: number of pieces.
+        starts: ``(windows,)`` ascending starts, as from :func:`window_starts`.
+        size: pieces per window.
 
     Returns:
-        ``(n,)`` window index of every piece.
+        ``(windows + 1,)`` bounds: window ``j`` supplies pieces ``bounds[j]:bounds[j + 1]``.
     """
-    p = np.arange(n)[None, :]
-    a = starts[:, None]
-    score = np.minimum(p - a, a + size - 1 - p)
-    score = np.where((p >= a) & (p < a + size), score, -1)
-    return score.argmax(axis=0)
-
-
-def stitch(windows: dict[int, np.ndarray], starts: np.ndarray, content: tuple[int, int], n_tokens: int) -> np.ndarray:
-    """Join the windows of one long text: each content piece from the window where it has most context.
-
-    The leading specials come from the first window and the trailing ones from the last.
-    """
-    first, stop = content
-    stacked = np.stack([windows[first + int(a)] for a in starts])  # (windows, layers, window tokens, dim)
-    size = stacked.shape[2] - (n_tokens - (stop - first))
-    p = np.arange(stop - first)
-    w = best_window(stop - first, starts, size)
-    middle = stacked[w, :, first + p - starts[w]]  # (content, layers, dim)
-    return np.concatenate(
-        [
-            stacked[0, :, :first],
-            middle.transpose(1, 0, 2),
-            stacked[-1, :, stacked.shape[2] - (n_tokens - stop) :],
-        ],
-        axis=1,
-    )
+    centres = 2 * np.asarray(starts, dtype=np.int64) + size - 1
+    inner = (centres[:-1] + centres[1:]) // 4 + 1
+    return np.clip(np.concatenate([[0], inner, [n]]), 0, n).astype(np.int64)

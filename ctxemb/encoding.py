@@ -13,7 +13,7 @@ import numpy as np
 
 from .alignment import place, trim_whitespace, words_from_offsets
 from .families import family_for_tokenizer
-from .words import Split, split_words
+from .words import Split, check_unicode, split_words
 
 logger = logging.getLogger(__name__)
 
@@ -76,6 +76,8 @@ def check_texts(texts: Any) -> list[TextInput]:
 
     Raises:
         TypeError: a single string instead of a list, or an item that is neither a string nor a list of strings.
+        ValueError: a text that is not valid Unicode (a lone surrogate, as decoding bytes with
+            ``errors="surrogateescape"`` leaves), naming the item and the position.
     """
     if isinstance(texts, str):
         raise TypeError("texts must be a list of texts; for a single text pass [text]")
@@ -85,6 +87,7 @@ def check_texts(texts: Any) -> list[TextInput]:
         raise TypeError(f"texts must be a list of texts, not {type(texts).__name__}") from None
     for i, item in enumerate(items):
         if isinstance(item, str):
+            check_unicode(item, f"texts[{i}]")
             continue
         if item is None:
             raise TypeError(f"texts[{i}] is None; expected a string or a list of words")
@@ -93,6 +96,7 @@ def check_texts(texts: Any) -> list[TextInput]:
         for j, word in enumerate(item):
             if not isinstance(word, str):
                 raise TypeError(f"texts[{i}][{j}] is a {type(word).__name__}; pre-split words must be strings")
+            check_unicode(word, f"texts[{i}][{j}]")
     return items
 
 
@@ -342,7 +346,14 @@ def _tokenize(tokenizer: Any, inputs: list[str]) -> list[Any]:
 
 
 def check_targets(targets: Sequence[Target]) -> tuple[list[str], list[int]]:
-    """Check targets and return the distinct texts and, per target, the index of its text."""
+    """Check targets and return the distinct texts and, per target, the index of its text.
+
+    Span ends may be any integers (Python or NumPy), not booleans.
+
+    Raises:
+        TypeError: a target that is not ``(text, (start, end))``.
+        ValueError: a span outside its text or empty, or a text that is not valid Unicode, naming the target.
+    """
     if isinstance(targets, tuple) and len(targets) == 2 and isinstance(targets[0], str):
         raise TypeError("targets must be a list of (text, (start, end)); for one target pass [target]")
     index: dict[str, int] = {}
@@ -354,9 +365,13 @@ def check_targets(targets: Sequence[Target]) -> tuple[list[str], list[int]]:
             raise TypeError(f"targets[{i}] is {target!r}; expected (text, (start, end))") from None
         if not isinstance(text, str):
             raise TypeError(f"targets[{i}]: the text is a {type(text).__name__}, not a string")
-        if not (isinstance(start, int) and isinstance(end, int) and 0 <= start < end <= len(text)):
+        if not all(isinstance(x, (int, np.integer)) and not isinstance(x, (bool, np.bool_)) for x in (start, end)):
+            raise TypeError(f"targets[{i}]: span ({start!r}, {end!r}) must be two integers")
+        if not 0 <= start < end <= len(text):
             raise ValueError(
                 f"targets[{i}]: span ({start}, {end}) is not a non-empty span of a text of {len(text)} characters"
             )
+        if text not in index:
+            check_unicode(text, f"targets[{i}]")
         which.append(index.setdefault(text, len(index)))
     return list(index), which

@@ -12,7 +12,7 @@ import torch
 from tqdm.auto import tqdm
 
 from .alignment import pieces_in_span
-from .batching import plan_batches, stitch, window_starts
+from .batching import plan_batches, window_shares, window_starts
 from .capture import Blocks, run_layers
 from .encoding import Encoded, Target, TextInput, check_targets, check_texts, encode
 from .families import Family, family_for, pad_id
@@ -20,7 +20,7 @@ from .layers import LayerSelection, resolve_layers
 from .loading import load
 from .outputs import Embedding
 from .pooling import WORD_POOLS, WordPool, check_pool, pool_words
-from .words import Split
+from .words import SPLITS, Split
 
 logger = logging.getLogger(__name__)
 
@@ -104,8 +104,46 @@ class Extractor:
         own = {k: kwargs.pop(k) for k in names if k in kwargs}
         model, tokenizer = load(name_or_path, device, dtype, trust_remote_code, **kwargs)
         extractor = cls(model, tokenizer, layers, name=os.fspath(name_or_path), **own)
-        extractor._lang_id()  # fail now, not at the first batch
+        extractor.check()  # fail now, not at the first batch
         return extractor
+
+    def check(self) -> None:
+        """Check the settings against the model before anything runs (``embed`` does it too).
+
+        Raises:
+            ValueError: naming the setting: a layer selection outside ``[-L-1, L]``, a ``max_length`` above the
+                model's position limit or too short for its special tokens, a ``stride`` longer than a window
+                holds, a ``max_tokens`` / ``max_batch`` that is not a positive integer, an unknown ``split``, or a
+                language the checkpoint does not have.
+            TypeError: a setting of the wrong type (``max_tokens="100"``).
+        """
+        for name in ("max_tokens", "max_batch", "max_length", "stride"):
+            value = getattr(self, name)
+            if value is None and name in ("max_length", "stride"):
+                continue
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+                raise TypeError(f"{name} must be a positive integer, not {value!r} ({type(value).__name__})")
+            if value < 1:
+                raise ValueError(f"{name} must be a positive integer, not {value!r}")
+        if self.split not in SPLITS:
+            raise ValueError(f"unknown split {self.split!r}; choose one of {', '.join(SPLITS)}")
+        resolve_layers(self.layers, self.num_layers)
+        limit = self.family.max_positions(self.model.config)
+        specials = int(self.tokenizer.num_special_tokens_to_add())
+        if self.max_length is not None and limit is not None and self.max_length > limit:
+            raise ValueError(
+                f"max_length {self.max_length} is longer than the {limit} positions of this {self.family.name} "
+                f"model; use at most {limit} (longer texts are windowed anyway)"
+            )
+        window = self.window
+        if window is not None and window <= specials:
+            raise ValueError(f"a window of {window} pieces leaves no room beside the {specials} special tokens")
+        if self.stride is not None and window is not None and self.stride > window - specials:
+            raise ValueError(
+                f"stride {self.stride} is longer than the {window - specials} pieces a window of {window} holds beside "
+                f"its {specials} special tokens: pieces between windows would have no vectors"
+            )
+        self._lang_id()
 
     @property
     def family(self) -> Family:
@@ -158,7 +196,10 @@ class Extractor:
             progress: show a progress bar over pieces.
         """
         items = check_texts(texts)
+        self.check()
         kept = resolve_layers(self.layers if layers is None else layers, self.num_layers)
+        if not items:
+            return []
         encoded = encode(self.tokenizer, items, self.split, self.lang)
         hidden = self._run(encoded, kept, progress)
         results = [self._result(e, h, kept) for e, h in zip(encoded, hidden)]
@@ -183,8 +224,12 @@ class Extractor:
                 before anything is computed.
         """
         check_pool(pool, WORD_POOLS, "word")
+        self.check()
         kept = resolve_layers(self.layers if layers is None else layers, self.num_layers)
         texts, which = check_targets(targets)
+        dim = self.model.config.hidden_size * (2 if pool == "first_last" else 1)
+        if not texts:
+            return np.zeros((0, len(kept), dim), dtype=np.float32)
         encoded = encode(self.tokenizer, texts, self.split, self.lang)
         selected, problems = [], []
         for i, (text, (start, end)) in enumerate(targets):
@@ -203,18 +248,23 @@ class Extractor:
         if problems:
             raise ValueError(_summarise(problems, "bad target span"))
         hidden = self._run(encoded, kept, progress)
-        dim = self.model.config.hidden_size * (2 if pool == "first_last" else 1)
         out = np.empty((len(targets), len(kept), dim), dtype=np.float32)
         for i, inside in enumerate(selected):
             out[i] = pool_words(hidden[which[i]], np.array([0, len(inside)]), inside, pool)[:, 0]
         return out
 
     def _run(self, encoded: list[Encoded], layers: tuple[int, ...], progress: bool) -> list[np.ndarray]:
-        """Run the model over every text (windowed where too long); ``(layers, tokens, dim)`` per text."""
+        """Run the model over every text (windowed where too long); ``(layers, tokens, dim)`` per text.
+
+        A windowed text's array is allocated once and filled as its windows come back, each window copying the
+        run of pieces it supplies (:func:`ctxemb.batching.window_shares`) and then dropped: memory holds the
+        result and one batch, never all windows of a long text at once.
+        """
         window = self.window
         content = [enc.content_range() for enc in encoded]
         units: list[tuple[int, int, int]] = []  # (text, content start, content stop) of each sequence to run
         starts: dict[int, np.ndarray] = {}  # window starts (relative to the content) of windowed texts
+        shares: dict[int, np.ndarray] = {}  # the pieces each window supplies (bounds, relative to the content)
         for t, (enc, (first, stop)) in enumerate(zip(encoded, content)):
             if window is None or len(enc.ids) <= window:
                 units.append((t, first, stop))
@@ -222,7 +272,14 @@ class Extractor:
             size = window - (len(enc.ids) - (stop - first))
             if size < 1:
                 raise ValueError(f"a window of {window} pieces leaves no room beside the special tokens")
-            starts[t] = window_starts(stop - first, size, self.stride or max(1, 3 * size // 4))
+            step = self.stride or max(1, 3 * size // 4)
+            if step > size:
+                raise ValueError(
+                    f"stride {step} is longer than the {size} pieces a window holds beside its special tokens: "
+                    "pieces between windows would have no vectors"
+                )
+            starts[t] = window_starts(stop - first, size, step)
+            shares[t] = window_shares(stop - first, starts[t], size)
             units.extend((t, first + int(a), first + int(a) + size) for a in starts[t])
         lengths = np.array(
             [len(encoded[t].ids) - (content[t][1] - content[t][0]) + (b - a) for t, a, b in units],
@@ -231,10 +288,11 @@ class Extractor:
         dim = int(self.model.config.hidden_size)
         blocks = self.family.blocks(self.model)
         out: list[np.ndarray | None] = [None] * len(encoded)
-        pieces: dict[int, dict[int, np.ndarray]] = {}
         for t, enc in enumerate(encoded):
             if len(enc.ids) == 0:
                 out[t] = np.zeros((len(layers), 0, dim), dtype=np.float32)
+            elif t in starts:
+                out[t] = np.empty((len(layers), len(enc.ids), dim), dtype=np.float32)
         bar = tqdm(total=int(lengths.sum()), unit="piece", disable=not progress, desc="embedding")
         budget = self.max_tokens
         queue = plan_batches(lengths, budget, self.max_batch)
@@ -258,16 +316,39 @@ class Extractor:
                 queue = [rest[b] for b in plan_batches(lengths[rest], budget, self.max_batch)]
                 continue
             for u, array in zip(batch, arrays):
-                t = units[u][0]
+                t, a, _ = units[u]
                 if t not in starts:
                     out[t] = array
                     continue
-                pieces.setdefault(t, {})[units[u][1]] = array
-                if len(pieces[t]) == len(starts[t]):
-                    out[t] = stitch(pieces.pop(t), starts[t], content[t], len(encoded[t].ids))
+                self._place_window(out[t], array, encoded[t], content[t], starts[t], shares[t], a)  # type: ignore[arg-type]
             bar.update(int(lengths[batch].sum()))
         bar.close()
         return out  # type: ignore[return-value]
+
+    @staticmethod
+    def _place_window(
+        out: np.ndarray,
+        array: np.ndarray,
+        enc: Encoded,
+        content: tuple[int, int],
+        starts: np.ndarray,
+        shares: np.ndarray,
+        start: int,
+    ) -> None:
+        """Copy what one window of a long text supplies into the text's array ``(layers, tokens, dim)``.
+
+        The window ``array`` holds the text's leading specials, pieces ``start..`` of the text, then its trailing
+        specials. The leading specials come from the first window, the trailing ones from the last.
+        """
+        first, stop = content
+        j = int(np.searchsorted(starts, start - first))
+        lo, hi, a = int(shares[j]), int(shares[j + 1]), int(starts[j])
+        out[:, first + lo : first + hi] = array[:, first + lo - a : first + hi - a]
+        if j == 0:
+            out[:, :first] = array[:, :first]
+        if j == len(starts) - 1:
+            trail = len(enc.ids) - stop
+            out[:, stop:] = array[:, array.shape[1] - trail :]
 
     @staticmethod
     def _sequence(

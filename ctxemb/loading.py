@@ -32,9 +32,24 @@ def resolve_name(name_or_path: str | os.PathLike[str]) -> str:
 
 
 def resolve_device(device: str | torch.device) -> torch.device:
-    """``"auto"`` picks CUDA, then Apple MPS, then the CPU; anything else is passed to ``torch.device``."""
+    """``"auto"`` picks CUDA, then Apple MPS, then the CPU; anything else is passed to ``torch.device``.
+
+    Raises:
+        ValueError: a device name torch does not know, or a CUDA / MPS device this machine or torch build lacks.
+    """
     if str(device) != "auto":
-        return torch.device(device)
+        try:
+            chosen = torch.device(device)
+        except (RuntimeError, TypeError):
+            raise ValueError(f"unknown device {device!r}; use auto, cpu, cuda, cuda:N or mps") from None
+        if chosen.type == "cuda" and not torch.cuda.is_available():
+            why = "this torch build has no CUDA" if torch.version.cuda is None else "no CUDA GPU is visible"
+            raise ValueError(f"device {device!r} was asked for, but {why}; use device='cpu' or 'auto'")
+        if chosen.type == "cuda" and chosen.index is not None and chosen.index >= torch.cuda.device_count():
+            raise ValueError(f"device {device!r}: this machine has {torch.cuda.device_count()} CUDA GPU(s)")
+        if chosen.type == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
+            raise ValueError(f"device {device!r} was asked for, but MPS is not available; use 'cpu' or 'auto'")
+        return chosen
     if torch.cuda.is_available():
         return torch.device("cuda")
     if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
@@ -62,19 +77,34 @@ def load(
     """Load ``(model, tokenizer)`` with ``AutoModel`` / ``AutoTokenizer``, in eval mode on ``device``.
 
     Raises:
-        ValueError: for encoder-decoder checkpoints, whose ``AutoModel`` needs decoder inputs.
+        ValueError: for encoder-decoder checkpoints, whose ``AutoModel`` needs decoder inputs; a bad device or
+            dtype (before anything loads).
+        OSError: no checkpoint at ``name_or_path`` (neither a local directory nor a model on the hub), or files
+            transformers cannot read; the message names what was passed.
     """
     from transformers import AutoConfig, AutoModel, AutoTokenizer
 
+    target = resolve_device(device)
+    wanted = resolve_dtype(dtype)
     path = resolve_name(name_or_path)
-    config = AutoConfig.from_pretrained(path, trust_remote_code=trust_remote_code, **kwargs)
+    try:
+        config = AutoConfig.from_pretrained(path, trust_remote_code=trust_remote_code, **kwargs)
+    except (OSError, ValueError) as error:
+        where = "no such directory" if not os.path.isdir(path) else "a directory without a readable config.json"
+        hub = "" if os.path.sep in path or os.path.exists(path) else ", and not a model id found on the hub"
+        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise OSError(f"cannot load the model {os.fspath(name_or_path)!r}: {where}{hub} ({first})") from error
     if getattr(config, "is_encoder_decoder", False):
         raise ValueError(
             f"{name_or_path} is an encoder-decoder model ({config.model_type}); ctxemb embeds with encoders "
             "and decoders only. Load the model yourself and pass its encoder to Extractor(model, tokenizer)."
         )
-    tokenizer = AutoTokenizer.from_pretrained(path, trust_remote_code=trust_remote_code, **kwargs)
-    model = AutoModel.from_pretrained(
-        path, config=config, dtype=resolve_dtype(dtype), trust_remote_code=trust_remote_code, **kwargs
-    )
-    return model.to(resolve_device(device)).eval(), tokenizer
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(path, trust_remote_code=trust_remote_code, **kwargs)
+        model = AutoModel.from_pretrained(
+            path, config=config, dtype=wanted, trust_remote_code=trust_remote_code, **kwargs
+        )
+    except (OSError, ValueError, ImportError) as error:
+        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise OSError(f"cannot load the model {os.fspath(name_or_path)!r}: {first}") from error
+    return model.to(target).eval(), tokenizer

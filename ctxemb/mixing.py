@@ -30,17 +30,25 @@ def mix(
     last axis (``dim`` becomes ``K * dim``, layer-major).
 
     Args:
-        array: an array with a layer axis.
+        array: an array with a layer axis. Integer and boolean arrays are mixed as float64 (their own dtype would
+            truncate weights and means); floating arrays keep their dtype.
         mode: ``mean | sum | concat | weighted``.
         weights: one weight per layer, for ``weighted`` only.
-        axis: the layer axis.
+        axis: the layer axis (negatives count from the end).
 
     Returns:
         The array without its layer axis (for ``concat``, with the last axis ``K`` times wider).
+
+    Raises:
+        ValueError: an unknown mode, ``axis`` outside the array's axes, weights missing or of the wrong count.
     """
     if mode not in MIX_MODES:
         raise ValueError(f"unknown mix mode {mode!r}; choose one of {', '.join(MIX_MODES)}")
     array = np.asarray(array)
+    if not np.issubdtype(array.dtype, np.floating):
+        array = array.astype(np.float64)
+    if not -array.ndim <= axis < array.ndim:
+        raise ValueError(f"axis {axis} is out of range for an array of {array.ndim} dimensions {array.shape}")
     axis = axis % array.ndim
     n_layers = array.shape[axis]
     if (weights is not None) != (mode == "weighted"):
@@ -93,8 +101,18 @@ class ScalarMix(nn.Module):
         self.gamma = nn.Parameter(torch.ones(()), requires_grad=trainable)
 
     def forward(self, layers: torch.Tensor | Sequence[torch.Tensor], dim: int = 0) -> torch.Tensor:
-        """Mix ``layers``: a tensor with the layer axis at ``dim``, or a sequence of same-shaped tensors."""
+        """Mix ``layers``: a tensor with the layer axis at ``dim``, or a sequence of same-shaped tensors.
+
+        Integer tensors are mixed as float32; floating ones keep their dtype.
+
+        Raises:
+            ValueError: ``dim`` outside the tensor's dimensions, or another number of layers than ``num_layers``.
+        """
+        if isinstance(layers, torch.Tensor) and not -layers.dim() <= dim < layers.dim():
+            raise ValueError(f"dim {dim} is out of range for a tensor of {layers.dim()} dimensions")
         stacked = torch.stack(list(layers)) if not isinstance(layers, torch.Tensor) else layers.movedim(dim, 0)
+        if not stacked.is_floating_point():  # integer layers would truncate the softmax weights to zeros
+            stacked = stacked.to(self.scalars.dtype)
         if stacked.shape[0] != self.num_layers:
             raise ValueError(f"ScalarMix was built for {self.num_layers} layers, got {stacked.shape[0]}")
         if self.layer_norm:

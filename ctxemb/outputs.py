@@ -68,7 +68,15 @@ class Embedding(LazyStrings):
         return pool_sentence(self.hidden, self.special, pool, self.cls_index)
 
     def pieces_of(self, word: int) -> np.ndarray:
-        """Token positions of word number ``word``."""
+        """Token positions of word number ``word`` (negatives count from the end).
+
+        Raises:
+            IndexError: a word number outside ``[-words, words)``.
+        """
+        n = len(self.word_ptr) - 1
+        if not -n <= word < n:
+            raise IndexError(f"word {word} is out of range for a text of {n} words")
+        word %= n
         return self.word_pieces[self.word_ptr[word] : self.word_ptr[word + 1]]
 
     @property

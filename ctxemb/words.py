@@ -104,3 +104,14 @@ def split_words(text: str, split: Split = "punct") -> list[tuple[int, int]]:
     if start >= 0:
         spans.append((start, len(text)))
     return spans
+
+
+def check_unicode(text: str, where: str) -> None:
+    """Raise a ValueError naming ``where`` when ``text`` cannot be encoded as UTF-8 (a lone surrogate)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as error:
+        raise ValueError(
+            f"{where} is not valid Unicode: lone surrogate {text[error.start]!r} at character {error.start} "
+            "(text decoded with errors='surrogateescape'?)"
+        ) from None

@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ctxemb.batching import best_window, plan_batches, window_starts
+from ctxemb.batching import plan_batches, window_shares, window_starts
 
 
 def test_plan_batches_respects_budget_and_cap():
@@ -29,10 +29,15 @@ def test_windows_cover_evenly():
     assert window_starts(100, 254, 127).tolist() == [0]
 
 
-def test_best_window_maximises_two_sided_context():
-    starts = window_starts(30, 10, 5)
-    choice = best_window(30, starts, 10)
-    for p in range(30):
-        score = [min(p - a, a + 9 - p) if a <= p < a + 10 else -1 for a in starts]
-        assert score[choice[p]] == max(score)
+@pytest.mark.parametrize(
+    ("n", "size", "stride"), [(30, 10, 5), (1000, 254, 190), (31, 10, 10), (517, 7, 1), (64, 9, 4)]
+)
+def test_each_piece_comes_from_the_window_with_most_two_sided_context(n, size, stride):
+    starts = window_starts(n, size, stride)
+    bounds = window_shares(n, starts, size)
+    assert bounds[0] == 0 and bounds[-1] == n and (np.diff(bounds) >= 0).all()
+    choice = np.repeat(np.arange(len(starts)), np.diff(bounds))
+    for p in range(n):
+        score = [min(p - a, a + size - 1 - p) if a <= p < a + size else -1 for a in starts.tolist()]
+        assert score[choice[p]] == max(score) >= 0
         assert choice[p] == score.index(max(score))  # ties go to the earlier window

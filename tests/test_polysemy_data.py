@@ -23,6 +23,7 @@ from ctxemb.analysis.polysemy import (
 )
 from ctxemb.analysis.polysemy.loaders import bundled_path
 from ctxemb.analysis.polysemy.static import context_words, lookup_key, target_vectors
+from ctxemb.static.io import load_vectors
 
 
 @pytest.fixture(scope="module")
@@ -260,4 +261,4 @@ def test_default_static_vectors_uses_ctxemb_static_when_present(monkeypatch, tmp
     vectors = default_static_vectors(tmp_path, dim=7)
     assert seen["dim"] == 7 and seen["window"] == 5 and seen["corpus"].endswith("head500.noblanks.cor")
     assert vectors.index_to_key == ["a", "b"]
-    assert KeyedVectors.load(str(next(tmp_path.glob("*.kv")))).index_to_key == ["a", "b"]  # cached
+    assert load_vectors(next(tmp_path.glob("*.bin"))).index_to_key == ["a", "b"]  # cached, as word2vec binary

@@ -97,10 +97,13 @@ def test_cli_probe_polysemy(small_jsonl, tmp_path, capsys):
 
     keyed = KeyedVectors(3)
     keyed.add_vectors(["bank", "book", "river"], np.eye(3, dtype=np.float32))
-    keyed.save(str(tmp_path / "tiny.kv"))
+    keyed.save(str(tmp_path / "tiny.kv"))  # gensim's pickle: refused unless --allow-pickle
+    keyed.save_word2vec_format(str(tmp_path / "tiny.bin"), binary=True)
     out = tmp_path / "out"
     args = ["probe", "polysemy", "--data", str(small_jsonl), "--layers", "0,-1", "--mix", "mean,concat"]
-    assert main([*args, "--static", str(tmp_path / "tiny.kv"), "--device", "cpu", "--output", str(out)]) == 0
+    assert main([*args, "--static", str(tmp_path / "tiny.kv"), "--device", "cpu", "--output", str(out)]) == 2
+    assert "tiny.kv is a Python pickle" in capsys.readouterr().err
+    assert main([*args, "--static", str(tmp_path / "tiny.bin"), "--device", "cpu", "--output", str(out)]) == 0
     printed = capsys.readouterr().out
     assert "static target (tiny)" in printed and "mix concat" in printed
     rows = [line.split() for line in printed.splitlines() if line.strip()[:1].isdigit()]

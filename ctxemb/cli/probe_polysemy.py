@@ -44,18 +44,22 @@ def add_probe_arguments(p: argparse.ArgumentParser) -> None:
         "--static",
         default="word2vec",
         help="static baselines: word2vec (trained on gensim's text8 sample, cached), none, or comma-separated "
-        "KeyedVectors files (.kv, or word2vec format .txt/.bin)",
+        "vectors files (word2vec .txt/.bin, GloVe, fastText .vec/.bin)",
+    )
+    p.add_argument(
+        "--allow-pickle",
+        action="store_true",
+        help="also load gensim .kv pickles in --static (UNSAFE: a crafted pickle runs code; only for your own files)",
     )
     p.add_argument("--window", type=int, default=5, help="context words on each side for the static context baseline")
     p.add_argument("--device", default="auto")
     p.add_argument("--dtype", default=None, help="float32 | bf16 | fp16 (default: the checkpoint's)")
 
 
-def load_static(spec: str, cache: Path | None = None) -> dict[str, KeyedVectors]:
-    """Static models by name from ``--static``: ``word2vec``, ``none`` or KeyedVectors files."""
-    from gensim.models import KeyedVectors
-
+def load_static(spec: str, cache: Path | None = None, allow_pickle: bool = False) -> dict[str, KeyedVectors]:
+    """Static models by name from ``--static``: ``word2vec``, ``none`` or vectors files (no pickle unless allowed)."""
     from ..analysis.polysemy import default_static_vectors
+    from ..static.io import load_vectors
 
     if spec == "none":
         return {}
@@ -67,10 +71,7 @@ def load_static(spec: str, cache: Path | None = None) -> dict[str, KeyedVectors]
         path = Path(item)
         if not path.is_file():
             raise ValueError(f"--static {item!r}: not 'word2vec', 'none' or an existing vectors file")
-        if path.suffix == ".kv":
-            models[path.stem] = KeyedVectors.load(str(path))
-        else:
-            models[path.stem] = KeyedVectors.load_word2vec_format(str(path), binary=path.suffix == ".bin")
+        models[path.stem] = load_vectors(path, allow_pickle=allow_pickle)
     return models
 
 
@@ -101,7 +102,7 @@ def probe(args: argparse.Namespace, data_spec: str, output: Path) -> tuple[Polys
         window=args.window,
     )
     data = load_data(data_spec)
-    static = load_static(args.static)
+    static = load_static(args.static, allow_pickle=args.allow_pickle)
     extractor = Extractor.from_pretrained(args.model, device=args.device, dtype=args.dtype)
     report = prober.run(data, extractor, static, model_name=Path(args.model).name or args.model)
     output.mkdir(parents=True, exist_ok=True)

@@ -18,8 +18,9 @@ from typing import Literal
 import numpy as np
 from gensim.models import KeyedVectors
 
-VectorFormat = Literal["auto", "word2vec", "word2vec-binary", "glove", "fasttext-bin"]
-FORMATS: tuple[str, ...] = ("auto", "word2vec", "word2vec-binary", "glove", "fasttext-bin")
+VectorFormat = Literal["auto", "word2vec", "word2vec-binary", "glove", "fasttext-bin", "gensim"]
+FORMATS: tuple[str, ...] = ("auto", "word2vec", "word2vec-binary", "glove", "fasttext-bin", "gensim")
+_PICKLE = b"\x80"  # the first byte of a pickle of protocol 2 or later: gensim's KeyedVectors.save
 _FASTTEXT_MAGIC = 793712314
 
 
@@ -47,6 +48,8 @@ def save_vectors(vectors: KeyedVectors, path: str | os.PathLike[str], format: Ve
         format = "word2vec-binary" if path.suffix == ".bin" else "word2vec"
     if format == "fasttext-bin":
         raise ValueError("writing Facebook fastText .bin files is not supported; save FastText.model_ with gensim")
+    if format == "gensim":
+        raise ValueError("ctxemb writes no pickles; save as word2vec text (.txt) or binary (.bin)")
     if format not in FORMATS:
         raise ValueError(f"unknown format {format!r}; choose one of {', '.join(FORMATS)}")
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -61,32 +64,57 @@ def save_vectors(vectors: KeyedVectors, path: str | os.PathLike[str], format: Ve
         gensim_logger.setLevel(level)
 
 
-def load_vectors(path: str | os.PathLike[str], format: VectorFormat = "auto") -> KeyedVectors:
+def load_vectors(
+    path: str | os.PathLike[str], format: VectorFormat = "auto", *, allow_pickle: bool = False
+) -> KeyedVectors:
     """Read vectors from a word2vec (text or binary), GloVe, fastText ``.vec`` or fastText ``.bin`` file.
 
-    ``auto`` looks at the file: fastText's magic number means ``fasttext-bin``; a ``.bin`` suffix means
-    ``word2vec-binary``; a text file whose first line is two integers is ``word2vec`` text, any other text
-    file is ``glove``.
+    ``auto`` looks at the file: fastText's magic number means ``fasttext-bin``; a pickle (gensim's own
+    ``KeyedVectors.save``, often ``.kv``) means ``gensim``; a ``.bin`` suffix means ``word2vec-binary``; a text file
+    whose first line is two integers is ``word2vec`` text, any other text file is ``glove``. A byte-order mark
+    at the start of a text file is ignored.
+
+    Args:
+        path: the file.
+        format: one of ``auto | word2vec | word2vec-binary | glove | fasttext-bin | gensim``.
+        allow_pickle: load gensim's pickle-based files. **Unsafe**: unpickling a crafted file runs arbitrary code,
+            so only pass ``True`` for files you made or trust. Every other format cannot run code.
 
     Raises:
         FileNotFoundError: no such file.
-        ValueError: a wrong header, a ragged row, a value that is not a number, or a row count that does not
-            match the header, naming the file and line.
+        ValueError: a pickle without ``allow_pickle``; a wrong header, a ragged row, a value that is not a number,
+            a row count that does not match the header or the file's size, naming the file and line.
     """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"vectors file {path} does not exist")
     if format == "auto":
         format = _sniff(path)
+    if format == "gensim":
+        if not allow_pickle:
+            raise ValueError(
+                f"{path} is a Python pickle (gensim's KeyedVectors.save format): loading it can run any code the "
+                "file holds, so ctxemb refuses it. Convert it where you trust it (KeyedVectors.load(path)"
+                ".save_word2vec_format(out, binary=True)), or pass allow_pickle=True (--allow-pickle) if you made it"
+            )
+        return KeyedVectors.load(os.fspath(path))
     if format == "fasttext-bin":
-        from gensim.models.fasttext import load_facebook_vectors
-
-        return load_facebook_vectors(os.fspath(path))
+        return _load_fasttext(path)
     if format == "word2vec-binary":
         return _load_binary(path)
     if format in ("word2vec", "glove"):
         return _load_text(path, header=format == "word2vec")
     raise ValueError(f"unknown format {format!r}; choose one of {', '.join(FORMATS)}")
+
+
+def _load_fasttext(path: Path) -> KeyedVectors:
+    """A Facebook fastText ``.bin`` file through gensim, its read errors named with the file."""
+    from gensim.models.fasttext import load_facebook_vectors
+
+    try:
+        return load_facebook_vectors(os.fspath(path))
+    except (struct.error, EOFError, ValueError, UnicodeDecodeError, OverflowError, MemoryError, IndexError) as e:
+        raise ValueError(f"{path}: not a valid fastText .bin file ({type(e).__name__}: {e})") from None
 
 
 def _sniff(path: Path) -> VectorFormat:
@@ -96,6 +124,8 @@ def _sniff(path: Path) -> VectorFormat:
         first = f.readline(1 << 16)
     if len(head) == 4 and struct.unpack("<i", head)[0] == _FASTTEXT_MAGIC:
         return "fasttext-bin"
+    if head.startswith(_PICKLE):
+        return "gensim"
     if path.suffix == ".bin":
         return "word2vec-binary"
     return "word2vec" if _header(first) is not None else "glove"
@@ -116,6 +146,12 @@ def _load_binary(path: Path) -> KeyedVectors:
         raise ValueError(
             f"{path}:1: expected the word2vec header 'count dim' (two positive integers), found {first[:60]!r}"
         )
+    size = path.stat().st_size - len(first)
+    if header[0] * (header[1] * 4 + 2) > size:  # each row: a word, a space, dim float32s (and maybe a newline)
+        raise ValueError(
+            f"{path}:1: the header announces {header[0]} vectors of {header[1]}, more than the file's {size} bytes "
+            "after it can hold"
+        )
     try:
         return KeyedVectors.load_word2vec_format(os.fspath(path), binary=True)
     except (EOFError, ValueError, UnicodeDecodeError) as e:
@@ -131,11 +167,11 @@ def _load_text(path: Path, header: bool) -> KeyedVectors:
     with open(path, "rb") as f:
         for number, raw in enumerate(f, start=1):
             try:
-                line = raw.decode("utf-8").rstrip("\r\n")
+                line = raw.decode("utf-8-sig" if number == 1 else "utf-8").rstrip("\r\n")
             except UnicodeDecodeError as e:
                 raise ValueError(f"{path}:{number}: not valid UTF-8 ({e.reason} at byte {e.start})") from None
             if header and number == 1:
-                parsed = _header(raw)
+                parsed = _header(line.encode("utf-8"))
                 if parsed is None or parsed[1] == 0:
                     raise ValueError(
                         f"{path}:1: expected the word2vec header 'count dim' (two positive integers), found "

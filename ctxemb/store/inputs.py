@@ -27,6 +27,16 @@ ON_ERROR: tuple[str, ...] = ("skip", "fail")
 INPUT_FORMATS: tuple[str, ...] = ("auto", "text", "jsonl", "csv", "parquet")
 _SUFFIXES = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".tsv": "csv", ".parquet": "parquet"}
 _SHOWN = 20  # skipped records logged one by one; the rest are counted
+_CSV_FIELD_LIMIT = 2**31 - 1
+
+
+def _encodable(text: str) -> bool:
+    """Whether ``text`` is valid Unicode (no lone surrogate, as bad UTF-8 or a JSON ``\\ud800`` escape gives)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 @dataclass(frozen=True)
@@ -110,7 +120,7 @@ class TextFile(_File):
         with open(self.path, "rb") as f:
             for number, raw in enumerate(f, start=1):
                 try:
-                    line = raw.decode("utf-8")
+                    line = raw.decode("utf-8-sig" if number == 1 else "utf-8")  # a byte-order mark is no text
                 except UnicodeDecodeError as e:
                     problems.report(f"{self.path}:{number}", f"not valid UTF-8 ({e.reason} at byte {e.start})")
                     continue
@@ -127,7 +137,7 @@ class JsonlFile(_File):
             for number, raw in enumerate(f, start=1):
                 where = f"{self.path}:{number}"
                 try:
-                    line = raw.decode("utf-8")
+                    line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
                 except UnicodeDecodeError as e:
                     problems.report(where, f"not valid UTF-8 ({e.reason} at byte {e.start})")
                     continue
@@ -145,6 +155,9 @@ class JsonlFile(_File):
                     problems.report(where, f"no id field {self.id_field!r}")
                     continue
                 key = str(number) if self.id_field is None else str(item[self.id_field])
+                if not _encodable(item[self.field]) or not _encodable(key):
+                    problems.report(where, "not valid Unicode: a lone surrogate (a \\ud800-\\udfff escape)")
+                    continue
                 yield Record(key, item[self.field])
 
 
@@ -155,25 +168,41 @@ class CsvFile(_File):
 
     def records(self, problems: Problems) -> Iterator[Record]:
         delimiter = "\t" if self.path.suffix == ".tsv" else ","
-        with open(self.path, encoding="utf-8", errors="surrogateescape", newline="") as f:
-            reader = csv.DictReader(f, delimiter=delimiter)
-            columns = reader.fieldnames or []
-            for name in (self.field, self.id_field):
-                if name is not None and name not in columns:
-                    raise ValueError(f"{self.path}: no column {name!r}; the columns are {', '.join(columns)}")
-            for row_number, row in enumerate(reader):
-                where = f"{self.path}:{reader.line_num}"
-                text, key = row.get(self.field), row.get(self.id_field) if self.id_field else str(row_number)
-                if text is None or key is None:
-                    problems.report(where, "too few fields")
-                    continue
+        # csv's default field limit (131,072 characters) would stop a corpus at its first long document; the
+        # limit is process-wide, so it is raised only while this file is read.
+        limit = csv.field_size_limit()
+        csv.field_size_limit(_CSV_FIELD_LIMIT)
+        try:
+            with open(self.path, encoding="utf-8-sig", errors="surrogateescape", newline="") as f:
+                reader = csv.DictReader(f, delimiter=delimiter)
                 try:
-                    text.encode("utf-8")
-                    key.encode("utf-8")
-                except UnicodeEncodeError:
-                    problems.report(where, "not valid UTF-8")
-                    continue
-                yield Record(key, text)
+                    columns = reader.fieldnames or []
+                except csv.Error as e:
+                    raise ValueError(f"{self.path}:1: not a valid CSV header ({e})") from None
+                for name in (self.field, self.id_field):
+                    if name is not None and name not in columns:
+                        raise ValueError(f"{self.path}: no column {name!r}; the columns are {', '.join(columns)}")
+                row_number = -1
+                while True:
+                    row_number += 1
+                    try:
+                        row = next(reader)
+                    except StopIteration:
+                        break
+                    except csv.Error as e:
+                        problems.report(f"{self.path}:{reader.line_num}", f"not valid CSV ({e})")
+                        continue
+                    where = f"{self.path}:{reader.line_num}"
+                    text, key = row.get(self.field), row.get(self.id_field) if self.id_field else str(row_number)
+                    if text is None or key is None:
+                        problems.report(where, "too few fields")
+                        continue
+                    if not _encodable(text) or not _encodable(key):
+                        problems.report(where, "not valid UTF-8")
+                        continue
+                    yield Record(key, text)
+        finally:
+            csv.field_size_limit(limit)
 
 
 class ParquetFile(_File):
@@ -198,6 +227,8 @@ class ParquetFile(_File):
                 if not isinstance(text, str) or key is None:
                     what = f"{self.field!r} is {type(text).__name__}" if not isinstance(text, str) else "no id"
                     problems.report(f"{self.path} row {row}", what)
+                elif not _encodable(text):
+                    problems.report(f"{self.path} row {row}", "not valid Unicode: a lone surrogate")
                 else:
                     yield Record(str(key), text)
                 row += 1
@@ -237,6 +268,9 @@ class DatasetSource(Source):
                 reason = f"{self.field!r} is {type(text).__name__}" if not isinstance(text, str) else "no id"
                 problems.report(f"dataset row {i}", reason)
                 continue
+            if not _encodable(text):
+                problems.report(f"dataset row {i}", "not valid Unicode: a lone surrogate")
+                continue
             yield Record(str(key), text)
 
 
@@ -250,10 +284,13 @@ class IterableSource(Source):
 
     def records(self, problems: Problems) -> Iterator[Record]:
         for i, item in enumerate(self.texts):
-            if isinstance(item, str):
+            words = item if isinstance(item, (list, tuple)) else None
+            if isinstance(item, str) and _encodable(item):
                 yield Record(str(i), item)
-            elif isinstance(item, (list, tuple)) and all(isinstance(w, str) for w in item):
-                yield Record(str(i), list(item))
+            elif words is not None and all(isinstance(w, str) and _encodable(w) for w in words):
+                yield Record(str(i), list(words))
+            elif isinstance(item, str) or (words is not None and all(isinstance(w, str) for w in words)):
+                problems.report(f"texts[{i}]", "not valid Unicode: a lone surrogate")
             else:
                 problems.report(f"texts[{i}]", f"a {type(item).__name__}, not a string or a list of words")
 

@@ -28,6 +28,8 @@ from .vocabulary import Options, learn
 Kind = Literal["wordpiece", "bpe", "byte_bpe", "unigram"]
 KINDS: tuple[str, ...] = ("wordpiece", "bpe", "byte_bpe", "unigram")
 GENERIC_SPECIALS: tuple[str, ...] = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
+#: The largest ``vocab_size`` accepted: 2**24 entries (the trainers allocate for all of them before reading).
+MAX_VOCAB_SIZE = 2**24
 _XLM_SPECIALS = ("<s>", "</s>", "<pad>", "<unk>", *(f"<special{i}>" for i in range(10)))
 #: How each family tokenizer class lowercases: the keyword that switches it, or what it always does.
 _LOWERCASE: dict[str, str | bool] = {
@@ -104,8 +106,9 @@ def train_tokenizer(
 
     Raises:
         ValueError: an unknown kind or family, a kind the family's tokenizer cannot hold, a lowercase setting the
-            family's tokenizer cannot keep, ``vocab_size`` too small for the specials and alphabet, or an empty corpus.
-        TypeError: ``texts`` is one string or holds something that is not a string.
+            family's tokenizer cannot keep, ``vocab_size`` too small for the specials and alphabet or above
+            ``MAX_VOCAB_SIZE``, an empty corpus, or a text that is not valid Unicode (naming it).
+        TypeError: ``texts`` or ``special_tokens`` is one string, or ``texts`` holds something that is not a string.
     """
     spec = family_named(family) if family is not None else None
     if spec is not None and spec.subwords is None:
@@ -120,6 +123,14 @@ def train_tokenizer(
     for name, value, low in (("vocab_size", vocab_size, 1), ("min_frequency", min_frequency, 0)):
         if isinstance(value, bool) or not isinstance(value, int) or value < low:
             raise ValueError(f"{name} must be an integer >= {low}, not {value!r}")
+    if vocab_size > MAX_VOCAB_SIZE:
+        raise ValueError(
+            f"vocab_size {vocab_size:,} is more than ctxemb trains ({MAX_VOCAB_SIZE:,}): the trainers reserve memory "
+            "for every entry up front, and no corpus gives that many pieces (the largest published vocabularies "
+            "hold about 256k); a vocabulary larger than the corpus can fill simply stops growing"
+        )
+    if isinstance(special_tokens, (str, bytes)):
+        raise TypeError(f"special_tokens must be a list of strings, not one string: [{special_tokens!r}]")
     if limit_alphabet is not None and (not isinstance(limit_alphabet, int) or limit_alphabet < 1):
         raise ValueError(f"limit_alphabet must be a positive integer or None, not {limit_alphabet!r}")
     if spec is None and tokenizer_kwargs:

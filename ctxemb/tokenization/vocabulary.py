@@ -28,6 +28,8 @@ from typing import Any
 
 from tokenizers import Tokenizer, pre_tokenizers, trainers
 
+from ..words import check_unicode
+
 logger = logging.getLogger(__name__)
 
 BYTE_ALPHABET = tuple(pre_tokenizers.ByteLevel.alphabet())
@@ -268,6 +270,7 @@ class _Counting:
         for text in self.source:
             if not isinstance(text, str):
                 raise TypeError(f"texts[{self.count}] is a {type(text).__name__}, not a string")
+            check_unicode(text, f"texts[{self.count}]")
             self.count += 1
             if self.transform is not None:
                 text = self.transform(text)

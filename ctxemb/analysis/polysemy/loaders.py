@@ -41,46 +41,71 @@ def load_bundled() -> ProbeData:
 def load_jsonl(path: str | Path) -> ProbeData:
     """Read occurrences from a JSONL file, one object per line.
 
-    Fields: ``text``; the span as ``start`` and ``end`` (or ``span: [start, end]``), character offsets;
-    ``word``; ``sense`` (may be null); optional ``pos`` and ``split`` (``train | dev | test``). Blank lines are
-    skipped, other fields ignored.
+    Fields: ``text``; the span as ``start`` and ``end`` (or ``span: [start, end]``), integer character offsets;
+    ``word``, which must be the text under the span ignoring case (an inflected form labelled with its lemma,
+    ``"word": "run"`` over ``ran``, says so with ``"inflected": true``); ``sense`` (may be null); optional ``pos``
+    and ``split`` (``train | dev | test``). Blank lines are skipped, other fields ignored.
 
     Raises:
-        ValueError: naming the file and line of a record that is not JSON or lacks a field.
+        ValueError: naming the file and line of a record that is not UTF-8 or JSON, lacks a field, or whose span
+            does not cover its word.
     """
     path = Path(path)
     occurrences = []
-    with open(path, encoding="utf-8") as f:
-        for number, line in enumerate(f, start=1):
-            if not line.strip():
-                continue
-            where = f"{path}:{number}"
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise ValueError(f"{where}: not valid JSON ({e.msg})") from None
-            if not isinstance(record, dict):
-                raise ValueError(f"{where}: expected a JSON object")
-            span = record.get("span", (record.get("start"), record.get("end")))
-            missing = [k for k in ("text", "word") if not isinstance(record.get(k), str)]
-            if not (isinstance(span, (list, tuple)) and len(span) == 2 and all(isinstance(x, int) for x in span)):
-                missing.append("start/end (or span) as integers")
-            if missing:
-                raise ValueError(f"{where}: missing or wrong field(s): {', '.join(missing)}")
-            sense = record.get("sense")
-            occurrences.append(
-                Occurrence(
-                    text=record["text"],
-                    span=(span[0], span[1]),
-                    word=record["word"],
-                    sense=None if sense is None else str(sense),
-                    pos=record.get("pos"),
-                    split=record.get("split"),
-                    source=where,
+    for number, line in _lines(path):
+        if not line.strip():
+            continue
+        where = f"{path}:{number}"
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as e:
+            raise ValueError(f"{where}: not valid JSON ({e.msg})") from None
+        if not isinstance(record, dict):
+            raise ValueError(f"{where}: expected a JSON object")
+        span = record.get("span", (record.get("start"), record.get("end")))
+        missing = [k for k in ("text", "word") if not isinstance(record.get(k), str)]
+        pair = isinstance(span, (list, tuple)) and len(span) == 2
+        if not (pair and all(isinstance(x, int) and not isinstance(x, bool) for x in span)):
+            missing.append("start/end (or span) as integers")
+        if missing:
+            raise ValueError(f"{where}: missing or wrong field(s): {', '.join(missing)}")
+        surface = record["text"][span[0] : span[1]]
+        if 0 <= span[0] < span[1] <= len(record["text"]) and surface.casefold() != record["word"].casefold():
+            if record.get("inflected") is not True:
+                raise ValueError(
+                    f"{where}: the span ({span[0]}, {span[1]}) covers {surface!r}, not the word "
+                    f'{record["word"]!r}; fix the span, or mark an inflected form with "inflected": true'
                 )
+        sense = record.get("sense")
+        occurrences.append(
+            Occurrence(
+                text=record["text"],
+                span=(span[0], span[1]),
+                word=record["word"],
+                sense=None if sense is None else str(sense),
+                pos=record.get("pos"),
+                split=record.get("split"),
+                source=where,
             )
+        )
     check_occurrences(occurrences)
     return ProbeData(tuple(occurrences), name=path.stem)
+
+
+def _lines(path: Path) -> list[tuple[int, str]]:
+    """``(line number, line)`` of a UTF-8 text file (a byte-order mark dropped).
+
+    Raises:
+        ValueError: naming the file and line of bytes that are not UTF-8.
+    """
+    out = []
+    with open(path, "rb") as f:
+        for number, raw in enumerate(f, start=1):
+            try:
+                out.append((number, raw.decode("utf-8-sig" if number == 1 else "utf-8")))
+            except UnicodeDecodeError as e:
+                raise ValueError(f"{path}:{number}: not valid UTF-8 ({e.reason} at byte {e.start})") from None
+    return out
 
 
 def _wic_files(directory: Path, part: str) -> tuple[Path, Path] | None:
@@ -127,9 +152,8 @@ def load_wic(directory: str | Path) -> ProbeData:
             continue
         found = True
         data_file, gold_file = files
-        lines = data_file.read_text(encoding="utf-8").splitlines()
-        gold = [g.strip() for g in gold_file.read_text(encoding="utf-8").splitlines() if g.strip()]
-        lines = [line for line in lines if line.strip()]
+        lines = [line.rstrip("\r\n") for _, line in _lines(data_file) if line.strip()]
+        gold = [g.strip() for _, g in _lines(gold_file) if g.strip()]
         if len(lines) != len(gold):
             raise ValueError(f"{data_file} has {len(lines)} lines but {gold_file} has {len(gold)} labels")
         for number, (line, label) in enumerate(zip(lines, gold), start=1):
@@ -154,14 +178,13 @@ def load_wic(directory: str | Path) -> ProbeData:
 
 def _read_keys(path: Path) -> dict[str, str]:
     keys = {}
-    with open(path, encoding="utf-8") as f:
-        for number, line in enumerate(f, start=1):
-            fields = line.split()
-            if not fields:
-                continue
-            if len(fields) < 2:
-                raise ValueError(f"{path}:{number}: expected 'instance_id sense_key [sense_key ...]'")
-            keys[fields[0]] = fields[1]
+    for number, line in _lines(path):
+        fields = line.split()
+        if not fields:
+            continue
+        if len(fields) < 2:
+            raise ValueError(f"{path}:{number}: expected 'instance_id sense_key [sense_key ...]'")
+        keys[fields[0]] = fields[1]
     return keys
 
 

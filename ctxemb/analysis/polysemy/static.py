@@ -168,10 +168,13 @@ def default_static_vectors(directory: str | Path | None = None, dim: int = 100, 
     """
     from gensim.test.utils import datapath
 
+    from ...static.io import load_vectors, save_vectors
+
     directory = Path(directory) if directory is not None else cache_dir()
-    path = directory / f"word2vec-head500-d{dim}-e{epochs}.kv"
+    # word2vec binary, not gensim's pickle: a cache file someone else could write must not be able to run code.
+    path = directory / f"word2vec-head500-d{dim}-e{epochs}.bin"
     if path.is_file():
-        return KeyedVectors.load(str(path))
+        return load_vectors(path, "word2vec-binary")
     corpus = datapath(DEFAULT_CORPUS)
     logger.info("training word2vec on %s (cached at %s)", DEFAULT_CORPUS, path)
     params = {"vector_size": dim, "window": 5, "min_count": 5, "sg": 1, "epochs": epochs, "seed": 0, "workers": 1}
@@ -182,5 +185,7 @@ def default_static_vectors(directory: str | Path | None = None, dim: int = 100, 
 
         vectors = Word2Vec(LineSentence(corpus), hashfxn=stable_hash, **params).wv
     directory.mkdir(parents=True, exist_ok=True)
-    vectors.save(str(path))
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    save_vectors(vectors, tmp, "word2vec-binary")
+    os.replace(tmp, path)  # a run killed while writing leaves no half-written cache
     return vectors
