@@ -190,7 +190,8 @@ class CsvFile(_File):
                     except StopIteration:
                         break
                     except csv.Error as e:
-                        problems.report(f"{self.path}:{reader.line_num}", f"not valid CSV ({e})")
+                        # the failing record is not counted yet: it starts on the next line
+                        problems.report(f"{self.path}:{reader.line_num + 1}", f"not valid CSV ({e})")
                         continue
                     where = f"{self.path}:{reader.line_num}"
                     text, key = row.get(self.field), row.get(self.id_field) if self.id_field else str(row_number)
