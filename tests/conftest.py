@@ -74,3 +74,15 @@ def corpus_lines():
     from ctxemb.testing import corpus_path
 
     return [line for line in corpus_path().read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """Torch on one thread for a module: its default of a thread per core spins on a shared machine, and runs in
+    subprocesses (one thread each) then use the same kernels, hence the same bits."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

@@ -7,7 +7,7 @@ import time
 
 import numpy as np
 import pytest
-import torch
+from stores import assert_same_store
 
 from ctxemb.cli import main
 from ctxemb.store import extract_to, open_store
@@ -26,31 +26,7 @@ TEXTS = [
 ]
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Torch's default of one thread per core spins badly on a shared machine; the results do not change."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
-def _content(manifest):
-    """A manifest without the files' checksums: safetensors writes its metadata in hash-map order, so two runs
-    that store the same content write files whose bytes (never sizes) differ."""
-    shards = [{**e, "files": {n: r["bytes"] for n, r in e["files"].items()}} for e in manifest["shards"]]
-    return {**manifest, "shards": shards}
-
-
-def _same_store(a, b, exact: bool = True) -> None:
-    assert _content(a.manifest) == _content(b.manifest)
-    assert a.to_dataset().to_list() == b.to_dataset().to_list()
-    for kind in a.vectors:
-        for x, y in zip(a.arrays(kind), b.arrays(kind), strict=True):
-            if exact:
-                np.testing.assert_array_equal(x, y)
-            else:
-                np.testing.assert_allclose(x, y, rtol=1e-4, atol=1e-5)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def test_round_trip_matches_embed(tiny_bert, tmp_path, monkeypatch):
@@ -212,7 +188,7 @@ def test_full_disk_keeps_completed_shards_and_resumes(tiny_bert, tmp_path, monke
     assert len(partial) == 4 and partial[3].text == TEXTS[3]
     monkeypatch.setattr(safetensors.numpy, "save_file", real_save)
     resumed = extract_to(tiny_bert, directory, TEXTS, shard_size=2)
-    _same_store(resumed, extract_to(tiny_bert, tmp_path / "ref", TEXTS, shard_size=2))
+    assert_same_store(resumed, extract_to(tiny_bert, tmp_path / "ref", TEXTS, shard_size=2))
 
 
 def test_store_directory_removed_during_a_run(tiny_bert, tmp_path, monkeypatch):
@@ -242,7 +218,7 @@ def test_a_run_stopped_by_a_bad_line_resumes_with_skip(tiny_bert, tmp_path):
     resumed = extract_to(tiny_bert, tmp_path / "s", path, shard_size=2, on_error="skip")
     assert resumed.ids == ["1", "2", "3", "4", "5", "7"] and resumed.manifest["skipped"] == 1
     assert "t.txt:6: not valid UTF-8" in resumed.manifest["skipped_examples"][0]
-    _same_store(resumed, extract_to(tiny_bert, tmp_path / "ref", path, shard_size=2, on_error="skip"))
+    assert_same_store(resumed, extract_to(tiny_bert, tmp_path / "ref", path, shard_size=2, on_error="skip"))
 
 
 def _synthetic_store(directory, n_texts: int, shard_size: int, layers: int = 2, dim: int = 8):

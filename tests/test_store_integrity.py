@@ -9,10 +9,9 @@ import subprocess
 import sys
 import time
 
-import numpy as np
 import pytest
 import safetensors.numpy
-import torch
+from stores import assert_same_store
 
 from ctxemb.cli import main
 from ctxemb.store import extract_to, open_store
@@ -23,19 +22,7 @@ from ctxemb.store.shards import ARRAYS, SHARDS, TEXTS, open_arrays, shard_name
 TEXTS_IN = [f"The bank of river number {i} flooded after storm {i % 7}." for i in range(9)]
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
-def _content(store):
-    """What a store holds, without the files' checksums (safetensors writes its metadata in hash-map order)."""
-    shards = [{**e, "files": {n: r["bytes"] for n, r in e["files"].items()}} for e in store.manifest["shards"]]
-    vectors = [np.asarray(x).tolist() for x in store.arrays("word")]
-    return {**store.manifest, "shards": shards}, store.to_dataset().to_list(), vectors
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _hold_lock(directory):
@@ -53,13 +40,12 @@ def _hold_lock(directory):
 def test_a_second_writer_is_refused_and_a_killed_holder_leaves_no_lock(tiny_bert, tmp_path, overwrite):
     directory = tmp_path / "s"
     first = extract_to(tiny_bert, directory, TEXTS_IN, shard_size=4)
-    before = _content(first)
     holder = _hold_lock(directory)
     try:
         busy = rf"{directory} is being written by another process \(pid {holder.pid}"
         with pytest.raises(StoreLockedError, match=busy):
             extract_to(tiny_bert, directory, TEXTS_IN, shard_size=4, layers=[0], overwrite=overwrite)
-        assert _content(open_store(directory)) == before  # untouched, and it opens
+        assert_same_store(open_store(directory), first)  # untouched, and it opens
     finally:
         holder.send_signal(signal.SIGKILL)
         holder.wait()
@@ -104,7 +90,7 @@ def _damage(directory):
 
 
 def test_verify_names_each_damage_and_resume_repairs_it(tiny_bert, tmp_path, capsys):
-    clean = _content(extract_to(tiny_bert, tmp_path / "clean", TEXTS_IN, shard_size=2))
+    clean = extract_to(tiny_bert, tmp_path / "clean", TEXTS_IN, shard_size=2)
     directory = tmp_path / "s"
     extract_to(tiny_bert, directory, TEXTS_IN, shard_size=2)
     assert open_store(directory).verify() == []
@@ -123,7 +109,8 @@ def test_verify_names_each_damage_and_resume_repairs_it(tiny_bert, tmp_path, cap
     extract_to(tiny_bert, directory, TEXTS_IN, shard_size=2)
     assert [p for p in open_store(directory).verify() if "SHA-256" not in p] == []
     extract_to(tiny_bert, directory, TEXTS_IN, shard_size=2, verify=True)
-    assert open_store(directory).verify() == [] and _content(open_store(directory)) == clean
+    assert open_store(directory).verify() == []
+    assert_same_store(open_store(directory), clean)
     assert main(["store", "verify", str(directory)]) == 0
 
 

@@ -13,9 +13,8 @@ import sys
 import time
 import traceback
 
-import numpy as np
 import pytest
-import torch
+from stores import assert_same_store
 
 from ctxemb.store import extract_to, open_store
 from ctxemb.store.shards import SHARDS, shard_metadata
@@ -23,13 +22,7 @@ from ctxemb.store.shards import SHARDS, shard_metadata
 SETTINGS = ["--vectors", "token,word,sentence", "--store-dtype", "float16", "--no-progress", "--device", "cpu"]
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """The in-process reference runs use one thread, like the subprocesses: the same kernels, the same bits."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _reference(extractor, corpus, output, shard_size: int):
@@ -59,21 +52,6 @@ def _command(model, corpus, output, shard_size: int) -> list[str]:
 def _complete(directory) -> list[str]:
     root = directory / SHARDS
     return sorted(p.name for p in root.iterdir() if p.name.isdigit()) if root.is_dir() else []
-
-
-def _content(manifest):
-    """A manifest without the files' checksums: safetensors writes its metadata in hash-map order, so two runs
-    that store the same content write files whose bytes (never sizes) differ."""
-    shards = [{**e, "files": {n: r["bytes"] for n, r in e["files"].items()}} for e in manifest["shards"]]
-    return {**manifest, "shards": shards}
-
-
-def _assert_same_store(a, b) -> None:
-    assert _content(a.manifest) == _content(b.manifest)
-    assert a.to_dataset().to_list() == b.to_dataset().to_list()
-    for kind in ("token", "word", "sentence"):
-        for x, y in zip(a.arrays(kind), b.arrays(kind), strict=True):
-            np.testing.assert_array_equal(x, y)
 
 
 def _extract_then_exit(extractor, corpus, output, shard_size: int) -> None:
@@ -119,7 +97,7 @@ def test_killed_run_resumes_to_the_same_store(tiny_bert, corpus_file, tmp_path, 
     assert f"{len(kept)} complete shards are kept" in caplog.text
     assert len(store) == len(corpus_file.read_text(encoding="utf-8").splitlines())
     assert not [p for p in (killed / SHARDS).iterdir() if not p.name.isdigit()]  # no temporary left
-    _assert_same_store(open_store(killed), _reference(tiny_bert, corpus_file, tmp_path / "reference", 25))
+    assert_same_store(open_store(killed), _reference(tiny_bert, corpus_file, tmp_path / "reference", 25))
 
 
 def _free_port() -> int:
@@ -147,4 +125,4 @@ def test_two_process_accelerate_launch_equals_one_process(tiny_bert, tiny_bert_d
     assert len(merged) == 230 and len(merged.manifest["shards"]) == 6
     ranks = [shard_metadata(tmp_path / "two" / SHARDS / entry["name"])["rank"] for entry in merged.manifest["shards"]]
     assert ranks == ["0 of 2", "1 of 2"] * 3
-    _assert_same_store(merged, _reference(tiny_bert, corpus, tmp_path / "one", 40))
+    assert_same_store(merged, _reference(tiny_bert, corpus, tmp_path / "one", 40))
