@@ -56,7 +56,7 @@ def child(mode: str, corpus: Path, output: Path, shard_size: int, threads: int) 
     """One measured run; prints a JSON line with its time and counts."""
     import torch
 
-    from ctxemb import Extractor
+    from ctxemb import Extractor, extract_to
 
     torch.set_num_threads(threads)
     extractor = Extractor.from_pretrained("minilm", device="cpu")
@@ -67,8 +67,8 @@ def child(mode: str, corpus: Path, output: Path, shard_size: int, threads: int) 
         kept = [r.word_vectors("mean").astype(np.float16) for r in results]
         words, count = sum(k.shape[1] for k in kept), len(kept)
     else:
-        store = extractor.extract_to(
-            output, corpus, vectors=("word",), dtype="float16", shard_size=shard_size, overwrite=True
+        store = extract_to(
+            extractor, output, corpus, vectors=("word",), dtype="float16", shard_size=shard_size, overwrite=True
         )
         words, count = store.manifest["words"], len(store)
     seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
@@ -104,7 +104,7 @@ def equal_work(
     """
     import torch
 
-    from ctxemb import Extractor
+    from ctxemb import Extractor, extract_to
 
     torch.set_num_threads(threads)
     extractor = Extractor.from_pretrained("minilm", device="cpu")
@@ -116,7 +116,7 @@ def equal_work(
         memory, memory_cpu = time.perf_counter() - start, time.process_time() - cpu
         del kept
         start, cpu = time.perf_counter(), time.process_time()
-        extractor.extract_to(output, corpus, vectors=("word",), dtype="float16", shard_size=shard_size, overwrite=True)
+        extract_to(extractor, output, corpus, vectors=("word",), dtype="float16", shard_size=shard_size, overwrite=True)
         stream, stream_cpu = time.perf_counter() - start, time.process_time() - cpu
         ratios.append(memory / stream)
         cpu_ratios.append(memory_cpu / stream_cpu)

@@ -6,7 +6,7 @@ from .extractor import Extractor
 from .layers import parse_layers, resolve_layers
 from .mixing import ScalarMix, mix
 from .outputs import Embedding
-from .store import open_store
+from .store import extract_to, open_store
 from .tokenization import train_tokenizer
 from .words import split_words
 
@@ -17,6 +17,7 @@ __all__ = [
     "Extractor",
     "ScalarMix",
     "__version__",
+    "extract_to",
     "mix",
     "open_store",
     "parse_layers",

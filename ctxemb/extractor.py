@@ -12,7 +12,7 @@ import torch
 from tqdm.auto import tqdm
 
 from .alignment import pieces_in_span
-from .batching import plan_batches, window_shares, window_starts
+from .batching import plan, plan_batches
 from .capture import Blocks, run_layers
 from .encoding import Encoded, Target, TextInput, check_targets, check_texts, encode
 from .families import Family, family_for, pad_id
@@ -256,50 +256,26 @@ class Extractor:
     def _run(self, encoded: list[Encoded], layers: tuple[int, ...], progress: bool) -> list[np.ndarray]:
         """Run the model over every text (windowed where too long); ``(layers, tokens, dim)`` per text.
 
-        A windowed text's array is allocated once and filled as its windows come back, each window copying the
-        run of pieces it supplies (:func:`ctxemb.batching.window_shares`) and then dropped: memory holds the
-        result and one batch, never all windows of a long text at once.
+        The sequences come from :func:`ctxemb.batching.plan`; they run in length-sorted batches (the token budget
+        halved and the rest planned again after an out-of-memory error), and each output goes to its text at once
+        (:meth:`ctxemb.batching.Plan.collect`): memory holds the results and one batch, never all windows of a
+        long text at once.
         """
-        window = self.window
-        content = [enc.content_range() for enc in encoded]
-        units: list[tuple[int, int, int]] = []  # (text, content start, content stop) of each sequence to run
-        starts: dict[int, np.ndarray] = {}  # window starts (relative to the content) of windowed texts
-        shares: dict[int, np.ndarray] = {}  # the pieces each window supplies (bounds, relative to the content)
-        for t, (enc, (first, stop)) in enumerate(zip(encoded, content)):
-            if window is None or len(enc.ids) <= window:
-                units.append((t, first, stop))
-                continue
-            size = window - (len(enc.ids) - (stop - first))
-            if size < 1:
-                raise ValueError(f"a window of {window} pieces leaves no room beside the special tokens")
-            step = self.stride or max(1, 3 * size // 4)
-            if step > size:
-                raise ValueError(
-                    f"stride {step} is longer than the {size} pieces a window holds beside its special tokens: "
-                    "pieces between windows would have no vectors"
-                )
-            starts[t] = window_starts(stop - first, size, step)
-            shares[t] = window_shares(stop - first, starts[t], size)
-            units.extend((t, first + int(a), first + int(a) + size) for a in starts[t])
-        lengths = np.array(
-            [len(encoded[t].ids) - (content[t][1] - content[t][0]) + (b - a) for t, a, b in units],
-            dtype=np.int64,
+        sequences = plan(
+            [len(enc.ids) for enc in encoded], [enc.content_range() for enc in encoded], self.window, self.stride
         )
-        dim = int(self.model.config.hidden_size)
+        lengths = sequences.lengths
         blocks = self.family.blocks(self.model)
         out: list[np.ndarray | None] = [None] * len(encoded)
-        for t, enc in enumerate(encoded):
-            if len(enc.ids) == 0:
-                out[t] = np.zeros((len(layers), 0, dim), dtype=np.float32)
-            elif t in starts:
-                out[t] = np.empty((len(layers), len(enc.ids), dim), dtype=np.float32)
+        sequences.allocate(out, len(layers), int(self.model.config.hidden_size))
         bar = tqdm(total=int(lengths.sum()), unit="piece", disable=not progress, desc="embedding")
         budget = self.max_tokens
         queue = plan_batches(lengths, budget, self.max_batch)
         while queue:
             batch = queue.pop(0)
             try:
-                arrays = self._forward([self._sequence(encoded, content, units[u]) for u in batch], layers, blocks)
+                inputs = [self._sequence(encoded, sequences.content, sequences.units[u]) for u in batch]
+                arrays = self._forward(inputs, layers, blocks)
             except torch.OutOfMemoryError:
                 if len(batch) == 1:
                     raise
@@ -316,39 +292,10 @@ class Extractor:
                 queue = [rest[b] for b in plan_batches(lengths[rest], budget, self.max_batch)]
                 continue
             for u, array in zip(batch, arrays):
-                t, a, _ = units[u]
-                if t not in starts:
-                    out[t] = array
-                    continue
-                self._place_window(out[t], array, encoded[t], content[t], starts[t], shares[t], a)  # type: ignore[arg-type]
+                sequences.collect(out, int(u), array)
             bar.update(int(lengths[batch].sum()))
         bar.close()
         return out  # type: ignore[return-value]
-
-    @staticmethod
-    def _place_window(
-        out: np.ndarray,
-        array: np.ndarray,
-        enc: Encoded,
-        content: tuple[int, int],
-        starts: np.ndarray,
-        shares: np.ndarray,
-        start: int,
-    ) -> None:
-        """Copy what one window of a long text supplies into the text's array ``(layers, tokens, dim)``.
-
-        The window ``array`` holds the text's leading specials, pieces ``start..`` of the text, then its trailing
-        specials. The leading specials come from the first window, the trailing ones from the last.
-        """
-        first, stop = content
-        j = int(np.searchsorted(starts, start - first))
-        lo, hi, a = int(shares[j]), int(shares[j + 1]), int(starts[j])
-        out[:, first + lo : first + hi] = array[:, first + lo - a : first + hi - a]
-        if j == 0:
-            out[:, :first] = array[:, :first]
-        if j == len(starts) - 1:
-            trail = len(enc.ids) - stop
-            out[:, stop:] = array[:, array.shape[1] - trail :]
 
     @staticmethod
     def _sequence(
@@ -442,12 +389,6 @@ class Extractor:
 
     def __repr__(self) -> str:
         return f"Extractor({self.name or type(self.model).__name__!r}, layers={self.layers!r})"
-
-    def extract_to(self, directory: str | os.PathLike[str], texts: Any, **options: Any) -> Any:
-        """Embed a corpus into a store directory, streamed and resumable; see :func:`ctxemb.store.extract_to`."""
-        from .store import extract_to
-
-        return extract_to(self, directory, texts, **options)
 
 
 def _free_device_cache(device: torch.device) -> None:

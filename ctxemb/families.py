@@ -81,6 +81,71 @@ def _moses_words(tokenizer: Any, text: str, lang: str | None) -> list[str]:
     return tokenizer.moses_tokenize(tokenizer.moses_pipeline(text, lang=lang), lang=lang)
 
 
+Sizes = Callable[[int, int, int, int], dict[str, Any]]
+
+
+def _bert_sizes(hidden: int, layers: int, heads: int, window: int) -> dict[str, Any]:
+    """BERT-style config keywords: ``hidden_size``, ``num_hidden_layers``, ... (feed-forward ``2 * hidden``)."""
+    return {
+        "hidden_size": hidden,
+        "num_hidden_layers": layers,
+        "num_attention_heads": heads,
+        "intermediate_size": 2 * hidden,
+        "max_position_embeddings": window,
+    }
+
+
+def _roberta_sizes(hidden: int, layers: int, heads: int, window: int) -> dict[str, Any]:
+    """RoBERTa numbers positions from pad id + 1: two more rows hold a window of ``window``."""
+    return {**_bert_sizes(hidden, layers, heads, window + 2), "type_vocab_size": 1}
+
+
+def _albert_sizes(hidden: int, layers: int, heads: int, window: int) -> dict[str, Any]:
+    """ALBERT's embedding size differs from its hidden size (``hidden // 2``), as in the released models."""
+    return {**_bert_sizes(hidden, layers, heads, window), "embedding_size": hidden // 2}
+
+
+def _deberta_sizes(hidden: int, layers: int, heads: int, window: int) -> dict[str, Any]:
+    """DeBERTa v2/v3: relative attention (p2c and c2p) and no absolute positions in the input, as released."""
+    return {
+        **_bert_sizes(hidden, layers, heads, window),
+        "relative_attention": True,
+        "position_biased_input": False,
+        "pos_att_type": ["p2c", "c2p"],
+        "type_vocab_size": 0,
+    }
+
+
+def _xlnet_sizes(hidden: int, layers: int, heads: int, window: int) -> dict[str, Any]:
+    """XLNet has no window (relative positions only)."""
+    return {"d_model": hidden, "n_layer": layers, "n_head": heads, "d_inner": 2 * hidden}
+
+
+def _xlm_sizes(hidden: int, layers: int, heads: int, window: int) -> dict[str, Any]:
+    return {"emb_dim": hidden, "n_layers": layers, "n_heads": heads, "max_position_embeddings": window}
+
+
+def _gpt_sizes(hidden: int, layers: int, heads: int, window: int) -> dict[str, Any]:
+    return {"n_embd": hidden, "n_layer": layers, "n_head": heads, "n_positions": window}
+
+
+def _gpt2_sizes(hidden: int, layers: int, heads: int, window: int) -> dict[str, Any]:
+    return {**_gpt_sizes(hidden, layers, heads, window), "n_inner": 2 * hidden}
+
+
+@dataclass(frozen=True)
+class Tiny:
+    """How :mod:`ctxemb.testing` builds a small random model of the family.
+
+    Attributes:
+        config_class: the family's own transformers config class.
+        sizes: ``(hidden, layers, heads, window) -> config keywords`` in the class's own names.
+    """
+
+    config_class: str
+    sizes: Sizes
+
+
 @dataclass(frozen=True)
 class Family:
     """Facts about one model family.
@@ -107,6 +172,7 @@ class Family:
         tokenizer_words: for a Python-only tokenizer, the strings its own pre-tokenizer splits a text into
             (``split="tokenizer"``; fast tokenizers give them as ``word_ids``); ``None`` if it exposes none.
         subwords: the kind of vocabulary that class holds (``wordpiece | bpe | byte_bpe | unigram``).
+        tiny: how ``ctxemb.testing`` builds a small random checkpoint of the family (``None``: it builds none).
         notes: what a user should know about the family's layers.
     """
 
@@ -124,6 +190,7 @@ class Family:
     tokenizer_class: str | None = None
     tokenizer_words: Callable[[Any, str, str | None], list[str]] | None = None
     subwords: Literal["wordpiece", "bpe", "byte_bpe", "unigram"] | None = None
+    tiny: Tiny | None = None
     notes: str = ""
 
 
@@ -135,6 +202,7 @@ FAMILIES: tuple[Family, ...] = (
         cls_position="first",
         position_ids=True,
         tokenizer_class="BertTokenizer",
+        tiny=Tiny("BertConfig", _bert_sizes),
         subwords="wordpiece",
         notes="Layer L is the last block's output (no final layer norm).",
     ),
@@ -145,6 +213,7 @@ FAMILIES: tuple[Family, ...] = (
         cls_position="first",
         max_positions=_roberta_positions,
         tokenizer_class="RobertaTokenizer",
+        tiny=Tiny("RobertaConfig", _roberta_sizes),
         subwords="byte_bpe",
         notes="Pad id is 1 and positions start at pad id + 1, so 514 position rows give a 512-piece window.",
     ),
@@ -155,6 +224,7 @@ FAMILIES: tuple[Family, ...] = (
         cls_position="first",
         position_ids=True,
         tokenizer_class="AlbertTokenizer",
+        tiny=Tiny("AlbertConfig", _albert_sizes),
         subwords="unigram",
         notes="Layer 0 is after the embedding-to-hidden projection; all blocks share one set of weights.",
     ),
@@ -166,6 +236,7 @@ FAMILIES: tuple[Family, ...] = (
         blocks=_deberta_blocks,
         position_ids=True,
         tokenizer_class="DebertaV2Tokenizer",
+        tiny=Tiny("DebertaV2Config", _deberta_sizes),
         subwords="unigram",
         notes="Relative positions; windowed at max_position_embeddings, the length it was trained on.",
     ),
@@ -179,6 +250,7 @@ FAMILIES: tuple[Family, ...] = (
         blocks=_xlnet_blocks,
         model_kwargs=(("use_mems", False),),
         tokenizer_class="XLNetTokenizer",
+        tiny=Tiny("XLNetConfig", _xlnet_sizes),
         subwords="unigram",
         notes="<cls> is the last token; relative positions, so long texts run in one pass (no window).",
     ),
@@ -191,6 +263,7 @@ FAMILIES: tuple[Family, ...] = (
         languages=_xlm_languages,
         position_ids=True,
         tokenizer_class="XLMTokenizer",
+        tiny=Tiny("XLMConfig", _xlm_sizes),
         tokenizer_words=_moses_words,
         subwords="bpe",
         notes="Python-only tokenizer (Moses + BPE, no offsets): the whole text is tokenized by the tokenizer and "
@@ -204,6 +277,7 @@ FAMILIES: tuple[Family, ...] = (
         pad_tokens=("pad", "eos"),
         position_ids=True,
         tokenizer_class="GPT2Tokenizer",
+        tiny=Tiny("GPT2Config", _gpt2_sizes),
         subwords="byte_bpe",
         notes="No pad token: padded with <|endoftext|> under the mask. Layer L comes after the final layer norm "
         "(ln_f); layers 1..L-1 are block outputs before it.",
@@ -216,6 +290,7 @@ FAMILIES: tuple[Family, ...] = (
         blocks=_blocks_at("h"),
         position_ids=True,
         tokenizer_class="OpenAIGPTTokenizer",
+        tiny=Tiny("OpenAIGPTConfig", _gpt_sizes),
         subwords="bpe",
         notes="No special tokens at all; no final layer norm.",
     ),

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
+from .families import FAMILIES
 from .tokenization import family_named
 
 if TYPE_CHECKING:
@@ -31,7 +32,8 @@ _MARKER = "ctxemb_tiny.json"
 _FORMAT = 3  # bump when a builder changes, so that stale checkpoints are not reused
 _MAX_LENGTH = 128
 _TOKENIZER_KEYS = ("lang2id", "id2lang")
-SUPPORTED_FAMILIES: tuple[str, ...] = ("bert", "roberta", "albert", "deberta", "xlnet", "xlm", "gpt2", "openai-gpt")
+#: The families with a tiny-checkpoint recipe in the family table (``Family.tiny``).
+SUPPORTED_FAMILIES: tuple[str, ...] = tuple(f.name for f in FAMILIES if f.tiny is not None)
 
 
 def corpus_path() -> Path:
@@ -64,7 +66,8 @@ def tiny_config(
 ) -> Any:
     """The family's own config class, small, with the tokenizer's vocabulary size and special ids.
 
-    The feed-forward width is ``2 * hidden``; ALBERT's embedding size is ``hidden // 2`` (different from the hidden
+    The class and its size keywords come from the family table (``Family.tiny``). The feed-forward width is
+    ``2 * hidden``; ALBERT's embedding size is ``hidden // 2`` (different from the hidden
     size, as in the released ALBERTs); XLNet has no window. The defaults are the tiny checkpoints' sizes.
 
     Args:
@@ -83,37 +86,14 @@ def tiny_config(
 
     if family not in SUPPORTED_FAMILIES:
         raise ValueError(f"unknown family {family!r}; supported families: {', '.join(SUPPORTED_FAMILIES)}")
-    vocab = len(tokenizer)
+    recipe = family_named(family).tiny
+    assert recipe is not None  # SUPPORTED_FAMILIES holds only families with one
     ids = {"pad_token_id": tokenizer.pad_token_id, "bos_token_id": tokenizer.bos_token_id}
     ids["eos_token_id"] = tokenizer.eos_token_id
     ids = {k: v for k, v in ids.items() if v is not None}
-    sizes = {"hidden_size": hidden, "num_hidden_layers": layers, "num_attention_heads": heads}
-    sizes["intermediate_size"] = 2 * hidden
-    positions = {"max_position_embeddings": max_length}
-    gpt = {"vocab_size": vocab, "n_embd": hidden, "n_layer": layers, "n_head": heads, "n_positions": max_length}
-    table: dict[str, tuple[str, dict[str, Any]]] = {
-        "bert": ("BertConfig", {**sizes, **positions}),
-        # RoBERTa numbers positions from pad id + 1: two more rows hold a window of max_length.
-        "roberta": ("RobertaConfig", {**sizes, "max_position_embeddings": max_length + 2, "type_vocab_size": 1}),
-        "albert": ("AlbertConfig", {**sizes, **positions, "embedding_size": hidden // 2}),
-        "deberta": (
-            "DebertaV2Config",
-            {
-                **sizes,
-                **positions,
-                "relative_attention": True,
-                "position_biased_input": False,
-                "pos_att_type": ["p2c", "c2p"],
-                "type_vocab_size": 0,
-            },
-        ),
-        "xlnet": ("XLNetConfig", {"d_model": hidden, "n_layer": layers, "n_head": heads, "d_inner": 2 * hidden}),
-        "xlm": ("XLMConfig", {"emb_dim": hidden, "n_layers": layers, "n_heads": heads, **positions}),
-        "gpt2": ("GPT2Config", {**gpt, "n_inner": 2 * hidden}),
-        "openai-gpt": ("OpenAIGPTConfig", gpt),
-    }
-    name, values = table[family]
-    return getattr(transformers, name)(**{"vocab_size": vocab, **ids, **values, **dict(overrides or {})})
+    sizes = recipe.sizes(hidden, layers, heads, max_length)
+    config_class = getattr(transformers, recipe.config_class)
+    return config_class(**{"vocab_size": len(tokenizer), **ids, **sizes, **dict(overrides or {})})
 
 
 def _build(family: str, directory: Path, seed: int, overrides: dict[str, Any]) -> None:

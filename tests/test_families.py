@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 
 from ctxemb import Extractor
 from ctxemb.families import FAMILIES, GENERIC, family_for
+from ctxemb.testing import SUPPORTED_FAMILIES
 
 TOL = {"rtol": 1e-4, "atol": 1e-5}
-FAMILY_NAMES = ["bert", "roberta", "albert", "deberta", "xlnet", "xlm", "gpt2", "openai-gpt"]
 SENTENCES = [
     "The bank of the river was muddy after the storm.",
     "She deposited 1,000 dollars at the bank on Friday!",
@@ -36,7 +36,7 @@ TRICKY = [
 ]
 
 
-@pytest.fixture(scope="module", params=FAMILY_NAMES)
+@pytest.fixture(scope="module", params=SUPPORTED_FAMILIES)
 def fam(request, tiny_dir):
     """An extractor over the tiny checkpoint of each family."""
     return Extractor.from_pretrained(tiny_dir(request.param), device="cpu")
@@ -207,7 +207,7 @@ PLAIN = ["the bank of the river was muddy after the storm", "she paid 1000 dolla
 SPACE_IN_PIECE = {"roberta", "gpt2"}
 
 
-@pytest.mark.parametrize("name", FAMILY_NAMES)
+@pytest.mark.parametrize("name", SUPPORTED_FAMILIES)
 def test_tokenizer_split_words_fed_back_give_the_same_pieces(name, tiny_dir):
     ext = Extractor.from_pretrained(tiny_dir(name), device="cpu", split="tokenizer")
     texts = PLAIN + ([] if name in SPACE_IN_PIECE else ATTACHED)

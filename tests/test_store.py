@@ -63,8 +63,8 @@ def test_round_trip_matches_embed(tiny_bert, tmp_path, monkeypatch):
 
 def test_float16_and_weighted_mix(tiny_bert, tmp_path):
     weights = [0.1, 0.2, 0.3, 0.4]
-    store = tiny_bert.extract_to(
-        tmp_path / "s", TEXTS[:4], layers="all", mix="weighted", mix_weights=weights, dtype="float16"
+    store = extract_to(
+        tiny_bert, tmp_path / "s", TEXTS[:4], layers="all", mix="weighted", mix_weights=weights, dtype="float16"
     )
     for stored, r in zip(store, tiny_bert.embed(TEXTS[:4]), strict=True):
         reference = np.einsum("k,kwd->wd", np.array(weights, dtype=np.float32), r.word_vectors("mean"))

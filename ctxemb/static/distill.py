@@ -10,7 +10,7 @@ layer norm, no context.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 from gensim.models import KeyedVectors
@@ -22,6 +22,9 @@ from ..pooling import WORD_POOLS, WordPool, check_pool, pool_words
 from ..words import split_words
 from .corpus import Corpus, CorpusSource, Vocabulary, as_corpus
 from .io import keyed_vectors
+
+if TYPE_CHECKING:
+    from ..extractor import Extractor
 
 
 def _pieces(corpus: Corpus, max_words: int) -> Iterator[tuple[list[str], list[str]]]:
@@ -38,7 +41,7 @@ def _pieces(corpus: Corpus, max_words: int) -> Iterator[tuple[list[str], list[st
 
 
 def distill(
-    extractor: Any,
+    extractor: Extractor,
     corpus: CorpusSource | Corpus,
     layers: LayerSelection = "all",
     *,
@@ -147,7 +150,7 @@ def distill(
     return out
 
 
-def input_vectors(extractor: Any, words: list[str], pool: WordPool = "mean") -> np.ndarray:
+def input_vectors(extractor: Extractor, words: list[str], pool: WordPool = "mean") -> np.ndarray:
     """Each word's input-embedding rows, pooled over its pieces: ``(words, dim)``.
 
     A word is tokenized on its own, as a one-word text (with the tokenizer's own rules for a text's first word);

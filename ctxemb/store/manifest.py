@@ -12,9 +12,12 @@ import hashlib
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
+
+if TYPE_CHECKING:
+    from ..extractor import Extractor
 
 FORMAT = "ctxemb-store"
 #: 2: shards carry ``files.json`` (sizes and checksums) and the manifest's shard entries copy it. Version 1 stores
@@ -25,7 +28,7 @@ _WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".msgpack", ".h5")
 _CASE_FLAGS = ("do_lower_case", "do_lowercase", "do_lowercase_and_remove_accent", "strip_accents", "keep_accents")
 
 
-def model_provenance(extractor: Any) -> dict[str, Any]:
+def model_provenance(extractor: Extractor) -> dict[str, Any]:
     """Name, weight and tokenizer hashes, type, size and compute dtype of the extractor's model.
 
     The weight hash is the SHA-256 of the checkpoint's weight files (name and content, in name order) when they
