@@ -113,6 +113,22 @@ def _eligible(counts: list[int], types: list[list[str]] | None = None) -> list[t
     return [(np.arange(n), t) for n, t in zip(counts, types)]
 
 
+def test_each_sample_has_its_own_stream():
+    """Changing the CKA sample size, or asking for occurrences, moves no other sample."""
+    corpus = _eligible([6, 5, 7, 4, 6, 5, 8, 3, 6, 5] * 3)
+    options = {"samples": 8, "min_contexts": 3, "max_words": 4, "max_occurrences": 3, "seed": 7}
+    base = plan_sample(corpus, cka_samples=10, occurrences=True, **options)
+    more_cka = plan_sample(corpus, cka_samples=40, occurrences=True, **options)
+    no_words = plan_sample(corpus, cka_samples=10, occurrences=False, **options)
+    np.testing.assert_array_equal(base.random, more_cka.random)
+    np.testing.assert_array_equal(base.occurrences, more_cka.occurrences)
+    assert base.words == more_cka.words and len(more_cka.cka) == 40
+    np.testing.assert_array_equal(base.random, no_words.random)
+    np.testing.assert_array_equal(base.cka, no_words.cka)
+    other_seed = plan_sample(corpus, cka_samples=10, occurrences=True, **{**options, "seed": 8})
+    assert not np.array_equal(base.random, other_seed.random)  # the seed still decides
+
+
 def test_plan_draws_from_different_texts_and_errors_name_the_corpus():
     plan = plan_sample(
         _eligible([3, 0, 4, 2, 5, 1]),

@@ -172,7 +172,9 @@ def plan_sample(
         ValueError: fewer texts with an eligible unit than ``samples`` (one unit is drawn from each of ``samples``
             different texts), fewer than 2 such texts, or, with ``occurrences``, no type in ``min_contexts`` texts.
     """
-    rng = np.random.default_rng(seed)
+    # One stream per sample, spawned from the seed: the CKA units' size or the word sample's options never move
+    # the random sample, nor each other.
+    rng, cka_rng, words_rng = (np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(3))
     units = [u for u, _ in eligible]
     usable = np.flatnonzero([len(u) > 0 for u in units])
     if samples < 2:
@@ -186,7 +188,7 @@ def plan_sample(
     texts = np.sort(rng.choice(usable, size=samples, replace=False))
     random = np.array([(t, units[t][rng.integers(len(units[t]))]) for t in texts], dtype=np.int64)
     pool = np.concatenate([np.stack([np.full(len(units[t]), t), units[t]], axis=1) for t in texts])
-    pick = np.sort(rng.choice(len(pool), size=min(cka_samples, len(pool)), replace=False))
+    pick = np.sort(cka_rng.choice(len(pool), size=min(cka_samples, len(pool)), replace=False))
     if cka_samples > len(pool):
         logger.info("CKA: %d units asked, the sampled texts hold %d; using all of them", cka_samples, len(pool))
     occ = np.zeros((0, 2), dtype=np.int64)
@@ -206,15 +208,15 @@ def plan_sample(
                 f"({len(units)} texts); self-similarity and MEV need min_contexts={min_contexts} contexts per word. "
                 "Lower min_contexts or use a larger corpus."
             )
-        chosen = sorted(rng.choice(len(frequent), size=min(max_words, len(frequent)), replace=False).tolist())
+        chosen = sorted(words_rng.choice(len(frequent), size=min(max_words, len(frequent)), replace=False).tolist())
         rows = []
         for k, i in enumerate(chosen):
             words.append(frequent[i])
             by_text = where[frequent[i]]
             text_ids = sorted(by_text)
-            take = rng.choice(len(text_ids), size=min(max_occurrences, len(text_ids)), replace=False)
+            take = words_rng.choice(len(text_ids), size=min(max_occurrences, len(text_ids)), replace=False)
             for t in sorted(text_ids[j] for j in take):
-                rows.append((t, by_text[t][rng.integers(len(by_text[t]))], k))
+                rows.append((t, by_text[t][words_rng.integers(len(by_text[t]))], k))
         table = np.array(rows, dtype=np.int64)
         occ, occ_word = table[:, :2], table[:, 2]
     return SamplePlan(random, texts, pool[pick], occ, occ_word, words, eligible_words, units)
