@@ -123,10 +123,11 @@ def place(surfaces: Sequence[str], text: str) -> tuple[np.ndarray, np.ndarray]:
        such a span is exact but out of order with its neighbour's.
     2. *Gap.* A run still unmatched gets the characters between its placed neighbours, trimmed of white space:
        exactly those no other string claims (an unknown piece, a quote Moses rewrote). When that gap is empty
-       (Moses rewrote the characters and moved them: ``“no”.`` read as ``no . "``), the run takes the uncovered
-       characters of its rule-1 window nearest its place instead. That is a placement when the run is one
-       string; when it holds several, each gets the whole stretch, and a string with nothing left to take gets an
-       empty span (it belongs to no word). Those are *guessed*, and the caller reports them.
+       (Moses rewrote the characters and swapped them with a neighbour: ``“no”.`` read as ``no . "``), the run
+       takes the uncovered characters right before its previous placed neighbour or right after its next one.
+       That is a placement when the run is one string; when it holds several, each gets the whole stretch, and a
+       string with nothing left to take gets an empty span (it belongs to no word). Those are *guessed*, and the
+       caller reports them.
 
     Args:
         surfaces: the strings, in text order (a piece's surface: its string as the tokenizer decodes it; an
@@ -156,12 +157,10 @@ def place(surfaces: Sequence[str], text: str) -> tuple[np.ndarray, np.ndarray]:
     np.add.at(covered, spans[placed, 1], -1)
     free = (np.cumsum(covered)[:-1] == 0) & ~_space_mask(text)
     settled = placed.copy()
-    windows: dict[int, tuple[int, int]] = {}
     for run in _runs(np.flatnonzero(~placed)):  # rule 1
         k = np.searchsorted(anchors, run[0])  # anchors[k - 1] < run < anchors[k]
         lo = int(spans[anchors[k - 2], 1]) if k >= 2 else 0
         hi = int(spans[anchors[k + 1], 0]) if k + 1 < len(anchors) else len(text)
-        windows[int(run[0])] = (lo, hi)
         window = np.flatnonzero(free[lo:hi]) + lo
         if window.size:
             settled[run] = _match([surfaces[i] for i in run], text, window, spans, run)
@@ -185,22 +184,28 @@ def place(surfaces: Sequence[str], text: str) -> tuple[np.ndarray, np.ndarray]:
                 guessed.extend(run.tolist())
         else:
             empty.append(run)
-    # A run with an empty gap whose characters the tokenizer rewrote *and* moved (Moses reads '“no”.' as
-    # 'no . "'): it takes the uncovered characters in its rule-1 window, those nearest its place.
+    # A run with an empty gap whose characters the tokenizer rewrote *and* swapped with a neighbour (Moses reads
+    # '“no”.' as 'no . "'): it takes the uncovered characters right before its previous settled neighbour or right
+    # after its next one, the only places such a swap leaves them.
     for run in empty:
-        lo, hi = windows.get(int(run[0]), (0, 0))
-        candidates = np.flatnonzero(free[lo:hi]) + lo
-        if candidates.size == 0:
+        prev = run[0] - 1 if run[0] > 0 and settled[run[0] - 1] else None
+        nxt = run[-1] + 1 if run[-1] + 1 < n and settled[run[-1] + 1] else None
+        stretch = None
+        if prev is not None and spans[prev, 0] > 0 and free[spans[prev, 0] - 1]:
+            b = a = int(spans[prev, 0])
+            while a > 0 and free[a - 1]:
+                a -= 1
+            stretch = (a, b)
+        elif nxt is not None and spans[nxt, 1] < len(text) and free[spans[nxt, 1]]:
+            a = b = int(spans[nxt, 1])
+            while b < len(text) and free[b]:
+                b += 1
+            stretch = (a, b)
+        if stretch is None:
             guessed.extend(run.tolist())
             continue
-        at = int(candidates[np.argmin(np.abs(candidates - spans[run[0], 0]))])
-        a, b = at, at + 1
-        while a > lo and free[a - 1]:
-            a -= 1
-        while b < hi and free[b]:
-            b += 1
-        spans[run] = (a, b)
-        free[a:b] = False
+        spans[run] = stretch
+        free[stretch[0] : stretch[1]] = False
         if len(run) > 1:
             guessed.extend(run.tolist())
     return spans, np.asarray(sorted(guessed), dtype=np.int64)

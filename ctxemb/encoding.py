@@ -224,7 +224,7 @@ def encode_python(
     through :func:`ctxemb.alignment.place`, which survives lower-casing, accent removal, Moses' punctuation
     normalisation and deleted characters. Words then come from these offsets as for fast tokenizers: a piece that
     covers several words (XLM's ``state-of-the-art</w>``) belongs to each of them. Pieces whose span had to be
-    guessed are logged as a warning with their text and span.
+    guessed are counted in one warning per call, which shows the first with its text and span.
 
     ``split="tokenizer"`` takes the words of the tokenizer's own pre-tokenizer (Moses, for XLM), placed the same way.
 
@@ -234,8 +234,8 @@ def encode_python(
     """
     extra = {"lang": lang} if lang is not None else {}
     with_types = "token_type_ids" in tokenizer.model_input_names
-    unknown = getattr(tokenizer, "unk_token_id", None)
-    surfaces: dict[int, str] = {}
+    unknown = getattr(tokenizer, "unk_token", None)
+    surfaces: dict[str, str] = {}
     words_of = family_for_tokenizer(tokenizer).tokenizer_words
     if split == "tokenizer" and words_of is None:
         raise ValueError(
@@ -260,17 +260,12 @@ def encode_python(
                 f"{type(tokenizer).__name__} marks {len(content)} non-special tokens around {len(pieces)} pieces; "
                 "cannot align pieces with the text"
             )
-        tokens = [""] * len(ids)
+        tokens = tokenizer.convert_ids_to_tokens(ids)
         offsets = [(0, 0)] * len(ids)
-        for k, piece in zip(content, pieces):
-            tokens[k] = piece
-        for k, flag in enumerate(special):
-            if flag:
-                tokens[k] = tokenizer.convert_ids_to_tokens(ids[k])
-        for k in content:
-            if ids[k] not in surfaces:
-                surfaces[ids[k]] = "" if ids[k] == unknown else tokenizer.convert_tokens_to_string([tokens[k]])
-        placed, guessed = place([surfaces[ids[k]] for k in content], text)
+        for piece in pieces:
+            if piece not in surfaces:  # an unknown piece keeps its own string here: "-</w>", not "<unk>"
+                surfaces[piece] = "" if piece == unknown else tokenizer.convert_tokens_to_string([piece])
+        placed, guessed = place([surfaces[piece] for piece in pieces], text)
         for k, span in zip(content, placed.tolist()):
             offsets[k] = span
         for g in guessed.tolist():
@@ -290,8 +285,8 @@ def encode_python(
             spans.append(split_words(text, split))
     if guesses:
         logger.warning(
-            "%d piece(s) of %s could not be placed in their text by character alignment and got the span between "
-            "their neighbours; first: %s",
+            "%d piece(s) of %s could not be placed in their text by character alignment: they share the characters "
+            "between their neighbours with other pieces, or (an empty span) belong to no word; first: %s",
             len(guesses),
             type(tokenizer).__name__,
             guesses[0],

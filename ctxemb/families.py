@@ -76,9 +76,24 @@ def _no_languages(config: Any, tokenizer: Any) -> dict[str, int] | None:
 
 
 def _moses_words(tokenizer: Any, text: str, lang: str | None) -> list[str]:
-    """XLM's own words: its Moses pipeline and tokenizer, as ``XLMTokenizer._tokenize`` runs them before BPE."""
+    """XLM's own words: its Moses pipeline and tokenizer, as ``XLMTokenizer._tokenize`` runs them before BPE.
+
+    Raises:
+        ValueError: a language XLM splits with its own segmenter (Chinese, Japanese, Thai), whose words ctxemb
+            does not reproduce.
+    """
+    from transformers.models.xlm.tokenization_xlm import romanian_preprocessing
+
     lang = lang or "en"
-    return tokenizer.moses_tokenize(tokenizer.moses_pipeline(text, lang=lang), lang=lang)
+    if lang in getattr(tokenizer, "lang_with_custom_tokenizer", ()):
+        raise ValueError(
+            f"split='tokenizer' with XLM and lang={lang!r}: XLM splits {lang} text with its own segmenter, whose "
+            "words ctxemb does not reproduce; use split='punct' or 'whitespace'"
+        )
+    normalized = tokenizer.moses_pipeline(text, lang=lang)
+    if lang == "ro":
+        normalized = romanian_preprocessing(normalized)
+    return tokenizer.moses_tokenize(normalized, lang=lang)
 
 
 Sizes = Callable[[int, int, int, int], dict[str, Any]]

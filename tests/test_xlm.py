@@ -115,15 +115,20 @@ def test_unplaceable_pieces_take_the_gap():
     assert place([], "text")[0].shape == (0, 2)
 
 
-def test_guessed_pieces_are_logged(xlm, caplog):
-    text = "Ｆｕｌｌｗｉｄｔｈ letters"  # each unknown full-width letter becomes one <unk>: nine pieces, one gap
+def test_unknown_pieces_keep_their_characters_and_guesses_are_logged(xlm, caplog):
+    # A piece mapped to <unk> is aligned by the string the tokenizer made of it: full-width letters, the "-" that is
+    # no word-final piece in this vocabulary, each land on their own characters.
+    result = xlm.embed(["Ｆｕｌｌｗｉｄｔｈ letters", "A -- B --- C"])
+    unknown = np.flatnonzero(result[0].ids == xlm.tokenizer.unk_token_id)
+    assert len(unknown) == 9 and [result[0].offsets[p].tolist() for p in unknown] == [[i, i + 1] for i in range(9)]
+    assert [len(result[1].pieces_of(w)) for w in range(len(result[1].words))] == [1] * 8
+    assert not result[1].empty_words
+    # Moses rewrites "«—" into two pieces that match nothing: they share the two characters, and that is reported.
     with caplog.at_level(logging.WARNING, logger="ctxemb.encoding"):
-        result = xlm.embed([text])[0]
-    unknown = np.flatnonzero(result.ids == xlm.tokenizer.unk_token_id)
-    assert len(unknown) == 9
-    assert "9 piece(s) of XLMTokenizer could not be placed" in caplog.text and "texts[0]" in caplog.text
-    assert all(result.offsets[p].tolist() == [0, 9] for p in unknown)
-    assert result.words[0] == "Ｆｕｌｌｗｉｄｔｈ" and len(result.pieces_of(0)) == len(unknown)
+        shared = xlm.embed(["a «— b"])[0]
+    assert "2 piece(s) of XLMTokenizer could not be placed" in caplog.text and "texts[0]" in caplog.text
+    assert [shared.offsets[p].tolist() for p in (2, 3)] == [[2, 4], [2, 4]]
+    assert [len(shared.pieces_of(w)) for w in range(4)] == [1, 2, 2, 1]
 
 
 def test_a_span_inside_a_piece_is_the_cut_error(xlm):
