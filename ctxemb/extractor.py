@@ -107,8 +107,12 @@ class Extractor:
         extractor.check()  # fail now, not at the first batch
         return extractor
 
-    def check(self) -> None:
+    def check(self, layers: LayerSelection | None = None) -> None:
         """Check the settings against the model before anything runs (``embed`` does it too).
+
+        Args:
+            layers: the layer selection about to be used (the extractor's own by default).
+
 
         Raises:
             ValueError: naming the setting: a layer selection outside ``[-L-1, L]``, a ``max_length`` above the
@@ -127,7 +131,7 @@ class Extractor:
                 raise ValueError(f"{name} must be a positive integer, not {value!r}")
         if self.split not in SPLITS:
             raise ValueError(f"unknown split {self.split!r}; choose one of {', '.join(SPLITS)}")
-        resolve_layers(self.layers, self.num_layers)
+        resolve_layers(self.layers if layers is None else layers, self.num_layers)
         limit = self.family.max_positions(self.model.config)
         specials = int(self.tokenizer.num_special_tokens_to_add())
         if self.max_length is not None and limit is not None and self.max_length > limit:
@@ -196,7 +200,7 @@ class Extractor:
             progress: show a progress bar over pieces.
         """
         items = check_texts(texts)
-        self.check()
+        self.check(layers)
         kept = resolve_layers(self.layers if layers is None else layers, self.num_layers)
         if not items:
             return []
@@ -224,7 +228,7 @@ class Extractor:
                 before anything is computed.
         """
         check_pool(pool, WORD_POOLS, "word")
-        self.check()
+        self.check(layers)
         kept = resolve_layers(self.layers if layers is None else layers, self.num_layers)
         texts, which = check_targets(targets)
         dim = self.model.config.hidden_size * (2 if pool == "first_last" else 1)
@@ -258,8 +262,7 @@ class Extractor:
 
         The sequences come from :func:`ctxemb.batching.plan`; they run in length-sorted batches (the token budget
         halved and the rest planned again after an out-of-memory error), and each output goes to its text at once
-        (:meth:`ctxemb.batching.Plan.collect`): memory holds the results and one batch, never all windows of a
-        long text at once.
+        (:meth:`ctxemb.batching.Plan.collect`): memory holds the results and at most one batch of windows.
         """
         sequences = plan(
             [len(enc.ids) for enc in encoded], [enc.content_range() for enc in encoded], self.window, self.stride

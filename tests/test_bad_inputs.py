@@ -136,6 +136,8 @@ def test_every_bad_input_is_named(tiny_bert, files):
 
 def test_odd_inputs_give_correct_results(tiny_bert, files):
     assert tiny_bert.embed([]) == []
+    # a call's own layers are what is checked, not a default it overrides
+    assert Extractor(tiny_bert.model, tiny_bert.tokenizer, layers=8).embed(["a b"], layers=[0])[0].layers == (0,)
     spans = tiny_bert.embed_spans([])
     assert spans.shape == (0, tiny_bert.num_layers + 1, 32) and spans.dtype == np.float32
     text = "the river bank"

@@ -205,3 +205,29 @@ def test_a_store_started_one_way_resumes_the_other_and_in_the_same_process(minil
         extract_to(minilm, directory, corpus, shard_size=3)
     store = open_store(directory)
     assert len(store) == len(TEXTS_IN) and store.verify() == []
+
+
+def test_a_partial_open_names_the_damaged_shards_it_leaves_out(tiny_bert, tmp_path, monkeypatch, caplog):
+    directory = tmp_path / "s"
+    _full_disk_after(monkeypatch, 3)
+    with pytest.raises(OSError, match="disk is full"):
+        extract_to(tiny_bert, directory, TEXTS_IN, shard_size=2)
+    arrays = directory / SHARDS / shard_name(1) / ARRAYS
+    arrays.write_bytes(arrays.read_bytes()[:100])
+    with caplog.at_level("WARNING", logger="ctxemb.store.reader"):
+        store = open_store(directory, partial=True)
+    assert len(store) == 4 and f"leaves out the damaged shard {directory / SHARDS / shard_name(1)}" in caplog.text
+    assert any(f"{shard_name(1)}/{ARRAYS}: 100 bytes" in p for p in store.verify())
+    assert main(["store", "verify", str(directory)]) == 1
+
+
+def test_a_resumed_complete_store_is_running_until_its_shards_are_checked(tiny_bert, tmp_path, monkeypatch):
+    directory = tmp_path / "s"
+    extract_to(tiny_bert, directory, TEXTS_IN, shard_size=2)
+    (directory / SHARDS / shard_name(2) / TEXTS).unlink()
+    _full_disk_after(monkeypatch, 0)  # the damaged shard is removed, then cannot be written again
+    with pytest.raises(OSError, match="disk is full"):
+        extract_to(tiny_bert, directory, TEXTS_IN, shard_size=2)
+    assert json.loads((directory / MANIFEST).read_text())["status"] == "running"
+    with pytest.raises(ValueError, match="has not finished"):
+        open_store(directory)

@@ -168,42 +168,48 @@ class CsvFile(_File):
 
     def records(self, problems: Problems) -> Iterator[Record]:
         delimiter = "\t" if self.path.suffix == ".tsv" else ","
-        # csv's default field limit (131,072 characters) would stop a corpus at its first long document; the
-        # limit is process-wide, so it is raised only while this file is read.
-        limit = csv.field_size_limit()
-        csv.field_size_limit(_CSV_FIELD_LIMIT)
-        try:
-            with open(self.path, encoding="utf-8-sig", errors="surrogateescape", newline="") as f:
-                reader = csv.DictReader(f, delimiter=delimiter)
+        with open(self.path, encoding="utf-8-sig", errors="surrogateescape", newline="") as f:
+            reader = csv.DictReader(f, delimiter=delimiter)
+            try:
+                columns = _read_csv(lambda: reader.fieldnames) or []
+            except csv.Error as e:
+                raise ValueError(f"{self.path}:1: not a valid CSV header ({e})") from None
+            for name in (self.field, self.id_field):
+                if name is not None and name not in columns:
+                    raise ValueError(f"{self.path}: no column {name!r}; the columns are {', '.join(columns)}")
+            row_number = -1
+            while True:
+                row_number += 1
                 try:
-                    columns = reader.fieldnames or []
+                    row = _read_csv(lambda: next(reader))
+                except StopIteration:
+                    break
                 except csv.Error as e:
-                    raise ValueError(f"{self.path}:1: not a valid CSV header ({e})") from None
-                for name in (self.field, self.id_field):
-                    if name is not None and name not in columns:
-                        raise ValueError(f"{self.path}: no column {name!r}; the columns are {', '.join(columns)}")
-                row_number = -1
-                while True:
-                    row_number += 1
-                    try:
-                        row = next(reader)
-                    except StopIteration:
-                        break
-                    except csv.Error as e:
-                        # the failing record is not counted yet: it starts on the next line
-                        problems.report(f"{self.path}:{reader.line_num + 1}", f"not valid CSV ({e})")
-                        continue
-                    where = f"{self.path}:{reader.line_num}"
-                    text, key = row.get(self.field), row.get(self.id_field) if self.id_field else str(row_number)
-                    if text is None or key is None:
-                        problems.report(where, "too few fields")
-                        continue
-                    if not _encodable(text) or not _encodable(key):
-                        problems.report(where, "not valid UTF-8")
-                        continue
-                    yield Record(key, text)
-        finally:
-            csv.field_size_limit(limit)
+                    # the failing record is not counted yet: it starts on the next line
+                    problems.report(f"{self.path}:{reader.line_num + 1}", f"not valid CSV ({e})")
+                    continue
+                where = f"{self.path}:{reader.line_num}"
+                text, key = row.get(self.field), row.get(self.id_field) if self.id_field else str(row_number)
+                if text is None or key is None:
+                    problems.report(where, "too few fields")
+                    continue
+                if not _encodable(text) or not _encodable(key):
+                    problems.report(where, "not valid UTF-8")
+                    continue
+                yield Record(key, text)
+
+
+def _read_csv(step: Any) -> Any:
+    """Run one read of a CSV reader with the field size limit raised, and restore it before returning.
+
+    csv's default limit (131,072 characters) would stop a corpus at its first long document; the limit is
+    process-wide, so it is raised only for the read itself, never across a ``yield``.
+    """
+    limit = csv.field_size_limit(_CSV_FIELD_LIMIT)
+    try:
+        return step()
+    finally:
+        csv.field_size_limit(limit)
 
 
 class ParquetFile(_File):

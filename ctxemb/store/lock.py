@@ -1,7 +1,9 @@
 """One writer per store: an operating-system file lock held for a whole run, released when its process ends.
 
 The lock is ``filelock``'s (``fcntl.flock`` on Unix, ``msvcrt.locking`` on Windows) on ``DIR/.lock``: the kernel
-drops it when the holding process exits, so a run killed with SIGKILL never leaves a stale lock behind. Beside it,
+drops it when the holding process exits, so a run killed with SIGKILL never leaves a stale lock behind. (On a file
+system without such locks, some network file systems, recent ``filelock`` versions fall back to a marker file with
+a warning; a killed run can leave that one behind.) Beside it,
 ``DIR/.lock.holder`` names the holder (pid, host, start time) for the error a second writer gets; it is
 information only, never what decides who holds the lock.
 """
@@ -68,7 +70,7 @@ class StoreLock:
             return "holder unknown"
 
     def release(self) -> None:
-        """Let the lock go (the lock file stays: removing it would let two writers lock two different files)."""
+        """Let the lock go (``filelock`` decides whether the lock file stays; the holder file is removed)."""
         if self._lock is not None:
             try:
                 (self.directory / HOLDER).unlink(missing_ok=True)

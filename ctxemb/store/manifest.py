@@ -176,6 +176,14 @@ def read_manifest(directory: Path, strict: bool = True) -> dict[str, Any] | None
     return manifest
 
 
+def _file_records_ok(records: Any) -> bool:
+    """Whether ``records`` is ``{file name: {"bytes": int, "sha256": str}}``."""
+    return isinstance(records, dict) and all(
+        isinstance(r, dict) and isinstance(r.get("bytes"), int) and isinstance(r.get("sha256"), str)
+        for r in records.values()
+    )
+
+
 def _manifest_problems(manifest: dict[str, Any], strict: bool = True) -> list[str]:
     """What a manifest lacks for the store to be read (settings, and for a complete store its shard list)."""
     from .shards import is_shard_name
@@ -198,4 +206,6 @@ def _manifest_problems(manifest: dict[str, Any], strict: bool = True) -> list[st
                 problems.append(f"shards[{i}] is not an entry with a text count")
             elif not isinstance(entry.get("name"), str) or not is_shard_name(entry["name"]):
                 problems.append(f"shards[{i}] has the name {entry.get('name')!r}, not a plain shard number")
+            elif "files" in entry and not _file_records_ok(entry["files"]):
+                problems.append(f"shards[{i}] has damaged file records {entry['files']!r}")
     return problems

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -12,6 +13,8 @@ import numpy as np
 
 from .manifest import MANIFEST, read_manifest
 from .shards import ARRAYS, SHARDS, TEXTS, check_shard, complete_shards, open_arrays, open_texts, shard_metadata
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, eq=False)
@@ -66,9 +69,12 @@ class Store(Sequence[StoredText]):
         manifest: the parsed ``manifest.json`` (settings, provenance, shard list).
     """
 
-    def __init__(self, directory: Path, manifest: dict[str, Any], shards: list[tuple[Path, int]]) -> None:
+    def __init__(
+        self, directory: Path, manifest: dict[str, Any], shards: list[tuple[Path, int]], damaged: Sequence[str] = ()
+    ) -> None:
         self.directory = directory
         self.manifest = manifest
+        self._damaged = list(damaged)  # problems of shards a partial open left out
         self._paths = [path for path, _ in shards]
         self._files = [entry.get("files") for entry in manifest.get("shards", [])] if "shards" in manifest else []
         self._starts = np.concatenate([[0], np.cumsum([n for _, n in shards])]).astype(np.int64)
@@ -167,7 +173,7 @@ class Store(Sequence[StoredText]):
         Returns:
             One line per problem, naming the file and what is wrong; empty when the store is sound.
         """
-        problems = []
+        problems = list(self._damaged)
         for shard, path in enumerate(self._paths):
             expected = self._files[shard] if shard < len(self._files) else None
             found = check_shard(path, expected, deep)
@@ -262,12 +268,14 @@ class Store(Sequence[StoredText]):
 
 
 def open_store(directory: str | os.PathLike[str], *, partial: bool = False) -> Store:
-    """Open a store directory for reading; only the manifest is read.
+    """Open a store directory for reading; only the manifest is read (and, for a partial open, each complete shard's
+    headers and table, to leave damaged shards out with a warning).
 
     Args:
         directory: the store.
-        partial: open a store whose run has not finished, over the complete shards present (in shard order);
-            positions then count the texts of those shards only.
+        partial: open a store whose run has not finished, over the sound complete shards present (in shard
+            order); positions then count the texts of those shards only, and :meth:`Store.verify` lists the
+            damaged shards left out.
 
     Raises:
         FileNotFoundError: no store there.
@@ -288,6 +296,12 @@ def open_store(directory: str | os.PathLike[str], *, partial: bool = False) -> S
             f"the run writing {directory} has not finished ({done} shards complete); run the same command again to "
             "resume it, or open_store(..., partial=True) to read the complete shards"
         )
-    found = sorted(complete_shards(directory).items())
-    sound = [(path, int(shard_metadata(path)["texts"])) for _, path in found if not check_shard(path)]
-    return Store(directory, manifest, sound)
+    sound, damaged = [], []
+    for _, path in sorted(complete_shards(directory).items()):
+        problems = check_shard(path)
+        if problems:
+            damaged.extend(problems)
+            logger.warning("open_store(partial=True) leaves out the damaged shard %s: %s", path, "; ".join(problems))
+        else:
+            sound.append((path, int(shard_metadata(path)["texts"])))
+    return Store(directory, manifest, sound, damaged)

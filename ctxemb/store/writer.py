@@ -170,7 +170,8 @@ def _lock(directory: Path, ranks: Ranks) -> StoreLock | None:
         FileNotFoundError: its parent does not exist.
         StoreLockedError: another run holds the lock.
     """
-    lock, failure = None, None
+    lock: StoreLock | None = None
+    failure: BaseException | None = None
     if ranks.main:
         try:
             _check_directory(directory)
@@ -182,13 +183,17 @@ def _lock(directory: Path, ranks: Ranks) -> StoreLock | None:
                 ) from None
             lock = StoreLock(directory)
             lock.acquire()
-        except (OSError, ValueError) as error:
+        except Exception as error:  # every process must hear of it, or the others wait in the broadcast forever
             failure = error
     shared = ranks.share(None if failure is None else (type(failure).__name__, str(failure)))
     if failure is not None:
         raise failure
     if shared is not None:
-        raise (StoreLockedError if shared[0] == "StoreLockedError" else ValueError)(shared[1])
+        kinds: dict[str, type[Exception]] = {
+            "StoreLockedError": StoreLockedError,
+            "FileNotFoundError": FileNotFoundError,
+        }
+        raise kinds.get(shared[0], ValueError)(f"{shared[1]} (in the main process)")
     return lock
 
 
@@ -241,7 +246,10 @@ def _prepare(directory: Path, settings: dict[str, Any], overwrite: bool, ranks: 
             shutil.rmtree(directory / SHARDS, ignore_errors=True)
             (directory / MANIFEST).unlink()
             existing = None
-        if existing is None or overwrite:  # first, so that a directory with anything in it holds a manifest
+        if existing is None or overwrite or existing.get("status") == "complete":
+            # First, so that a directory with anything in it holds a manifest; and a complete store being resumed
+            # is "running" again until its shards are checked (a damaged one is rewritten), so that a run stopped
+            # meanwhile never leaves a "complete" manifest over a missing shard.
             write_json(
                 directory / MANIFEST, {"format": FORMAT, "version": VERSION, "status": "running", "settings": settings}
             )
