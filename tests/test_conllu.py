@@ -93,7 +93,7 @@ def test_files_with_no_sentence_or_bad_bytes(tmp_path):
         read_conllu(orphan)
     latin = tmp_path / "latin.conllu"
     latin.write_bytes(GOOD.encode() + "2\tcaf\xe9\t_\tNOUN\t_\t_\t1\tobj\t_\t_\n".encode("latin-1"))
-    with pytest.raises(ValueError, match=rf"{latin}:2: not UTF-8"):
+    with pytest.raises(ValueError, match=rf"{latin}:2: not valid UTF-8"):
         read_conllu(latin)
 
 

@@ -99,7 +99,7 @@ def test_read_corpus_and_sentences(tmp_path):
     assert split_sentences("Dr. Smith met Mr. Jones.")[-1].endswith("Jones.")
     bad = tmp_path / "bad.txt"
     bad.write_bytes(b"fine\nok \xff here\n")
-    with pytest.raises(ValueError, match=r"bad\.txt:2: not UTF-8"):
+    with pytest.raises(ValueError, match=r"bad\.txt:2: not valid UTF-8"):
         read_corpus(bad)
     empty = tmp_path / "empty.txt"
     empty.write_text("\n\n")

@@ -256,7 +256,7 @@ def test_unknown_kind_or_family_or_a_kind_the_family_cannot_hold(lines):
 def test_non_utf8_corpus_names_file_and_line(tmp_path):
     path = tmp_path / "latin1.txt"
     path.write_bytes("first line\nsecond line\ncaf\u00e9 au lait\n".encode("latin-1"))
-    with pytest.raises(ValueError, match=r"latin1\.txt, line 3: not UTF-8 \(byte 0xe9"):
+    with pytest.raises(ValueError, match=r"latin1\.txt:3: not valid UTF-8 \(invalid continuation byte at byte"):
         train_tokenizer(TextFile(path), "wordpiece", 500)
 
 
@@ -281,7 +281,7 @@ def test_cli_bad_corpus_leaves_no_output_directory(tmp_path, capsys):
     path.write_bytes(b"good text here\n" * 50 + b"\xff\xfe broken\n")
     out = tmp_path / "tok"
     assert main(["tokenizer", "train", "--kind", "bpe", "--vocab-size", "300", str(path), "--output", str(out)]) == 2
-    assert "bad.txt, line 51: not UTF-8" in capsys.readouterr().err
+    assert "bad.txt:51: not valid UTF-8" in capsys.readouterr().err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.txt"]
     with pytest.raises(SystemExit):
         main(["tokenizer", "train", "--kind", "sentencepiece", str(path), "--output", str(out)])

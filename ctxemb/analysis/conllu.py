@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from ..textlines import read_lines
+
 Field = Literal["upos", "xpos", "deprel", "lemma"]
 FIELDS: tuple[str, ...] = ("upos", "xpos", "deprel", "lemma")
 _RANGE = re.compile(r"^([1-9][0-9]*)-([1-9][0-9]*)$")
@@ -84,27 +86,22 @@ def read_conllu(path: str | os.PathLike[str]) -> list[ConlluSentence]:
             raise ValueError(f"{path}:{current.line}: comments with no word line after them (before line {number})")
         current, pending = ConlluSentence(), []
 
-    with path.open("rb") as handle:
-        number = 0
-        for number, raw in enumerate(handle, start=1):
-            try:
-                line = raw.decode("utf-8").rstrip("\r\n")
-            except UnicodeDecodeError as error:
-                raise ValueError(f"{path}:{number}: not UTF-8 ({error.reason} at byte {error.start})") from None
-            if not line.strip():
-                close(number)
-                continue
-            if not current.line:
-                current.line = number
-            if line.startswith("#"):
-                key, _, value = line[1:].partition("=")
-                if key.strip() == "sent_id":
-                    current.sent_id = value.strip()
-                elif key.strip() == "text":
-                    current.text = value.strip()
-                continue
-            _parse_line(line, number, path, current, pending)
-        close(number + 1)
+    number = 0
+    for number, line in read_lines(path):
+        if not line.strip():
+            close(number)
+            continue
+        if not current.line:
+            current.line = number
+        if line.startswith("#"):
+            key, _, value = line[1:].partition("=")
+            if key.strip() == "sent_id":
+                current.sent_id = value.strip()
+            elif key.strip() == "text":
+                current.text = value.strip()
+            continue
+        _parse_line(line, number, path, current, pending)
+    close(number + 1)
     if not sentences:
         raise ValueError(f"{path}: no sentence found (a CoNLL-U file has 10 tab-separated fields per word line)")
     return sentences

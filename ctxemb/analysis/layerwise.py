@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 Metric = Literal["anisotropy", "selfsim", "intrasim", "mev", "norms", "rogue", "cka"]
-METRICS: tuple[str, ...] = ("anisotropy", "selfsim", "intrasim", "mev", "norms", "rogue", "cka")
+GEOMETRY_METRICS: tuple[str, ...] = ("anisotropy", "selfsim", "intrasim", "mev", "norms", "rogue", "cka")
 CkaEstimator = Literal["biased", "debiased"]
 
 
@@ -55,7 +55,7 @@ class LayerGeometry:
     - ``cka``: the layer x layer linear CKA matrix on ``cka_samples`` units of the sampled texts.
 
     Args:
-        metrics: which metrics (default: all of :data:`METRICS`).
+        metrics: which metrics (default: all of :data:`GEOMETRY_METRICS`).
         layers: the layer selection.
         units: ``words`` (pieces pooled with ``pool``) or ``pieces``.
         pool: ``first | last | mean | max``.
@@ -74,7 +74,7 @@ class LayerGeometry:
 
     def __init__(
         self,
-        metrics: Sequence[Metric] = METRICS,  # type: ignore[assignment]
+        metrics: Sequence[Metric] = GEOMETRY_METRICS,  # type: ignore[assignment]
         layers: LayerSelection = "all",
         *,
         units: Units = "words",
@@ -108,9 +108,9 @@ class LayerGeometry:
         self.chunk = chunk
 
     def _options(self) -> UnitOptions:
-        unknown = [m for m in self.metrics if m not in METRICS]
+        unknown = [m for m in self.metrics if m not in GEOMETRY_METRICS]
         if unknown:
-            raise ValueError(f"unknown metric {unknown[0]!r}; choose from {', '.join(METRICS)}")
+            raise ValueError(f"unknown metric {unknown[0]!r}; choose from {', '.join(GEOMETRY_METRICS)}")
         if self.cka not in ("biased", "debiased"):
             raise ValueError(f"unknown CKA estimator {self.cka!r}; choose biased or debiased")
         if self.min_contexts < 2 or self.max_occurrences < 2:

@@ -33,6 +33,7 @@ from tqdm.auto import tqdm
 from ..encoding import encode
 from ..layers import LayerSelection, resolve_layers
 from ..pooling import WORD_POOLS, WordPool, check_pool
+from ..textlines import read_lines
 
 if TYPE_CHECKING:
     from ..encoding import Encoded
@@ -62,14 +63,10 @@ def read_corpus(path: str | os.PathLike[str], split: ContextSplit = "line") -> l
         raise ValueError(f"unknown context split {split!r}; choose one of {', '.join(CONTEXT_SPLITS)}")
     path = Path(path)
     texts: list[str] = []
-    with path.open("rb") as handle:
-        for number, raw in enumerate(handle, start=1):
-            try:
-                line = raw.decode("utf-8").strip()
-            except UnicodeDecodeError as error:
-                raise ValueError(f"{path}:{number}: not UTF-8 ({error.reason} at byte {error.start})") from None
-            if line:
-                texts.extend(split_sentences(line) if split == "sentence" else [line])
+    for _, raw_line in read_lines(path):
+        line = raw_line.strip()
+        if line:
+            texts.extend(split_sentences(line) if split == "sentence" else [line])
     if not texts:
         raise ValueError(f"{path}: the corpus has no text (every line is empty)")
     return texts

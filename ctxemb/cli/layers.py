@@ -19,7 +19,7 @@ logger = logging.getLogger("ctxemb")
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the subcommand."""
-    from ..analysis.layerwise import METRICS
+    from ..analysis.layerwise import GEOMETRY_METRICS
     from ..analysis.sampling import CONTEXT_SPLITS, KEEP, UNITS
 
     p = sub.add_parser(
@@ -33,7 +33,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--corpus", required=True, type=Path, help="plain text: one text per line")
     p.add_argument("--split", choices=CONTEXT_SPLITS, default="line", help="a context is a line or a sentence")
-    p.add_argument("--metrics", default=",".join(METRICS), help=f"comma list of {', '.join(METRICS)} (default: all)")
+    p.add_argument(
+        "--metrics",
+        default=",".join(GEOMETRY_METRICS),
+        help=f"comma list of {', '.join(GEOMETRY_METRICS)} (default: all)",
+    )
     p.add_argument("--layers", default="all", help="all, 0,3,-1, -4: or 2 (default: all)")
     p.add_argument("--units", choices=UNITS, default="words", help="words (pieces pooled) or single pieces")
     p.add_argument("--pool", choices=("first", "last", "mean", "max"), default="mean", help="pieces -> word")
@@ -55,14 +59,14 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def parse_metrics(spec: str) -> tuple[str, ...]:
     """``--metrics`` as a tuple of metric names (``all`` for every one)."""
-    from ..analysis.layerwise import METRICS
+    from ..analysis.layerwise import GEOMETRY_METRICS
 
     if spec.strip() == "all":
-        return METRICS
+        return GEOMETRY_METRICS
     metrics = tuple(dict.fromkeys(m.strip() for m in spec.split(",") if m.strip()))
     for m in metrics:
-        if m not in METRICS:
-            raise ValueError(f"--metrics {m!r}: choose from {', '.join(METRICS)} or all")
+        if m not in GEOMETRY_METRICS:
+            raise ValueError(f"--metrics {m!r}: choose from {', '.join(GEOMETRY_METRICS)} or all")
     if not metrics:
         raise ValueError("--metrics is empty")
     return metrics

@@ -18,7 +18,7 @@ from .evaluation import Task, evaluate, load_task
 from .glove import GloVe
 from .io import keyed_vectors, load_vectors, save_vectors
 from .neural import FastText, Word2Vec
-from .report import Evaluation, Row
+from .report import Evaluation, ScoreRow
 
 __all__ = [
     "LSA",
@@ -28,7 +28,7 @@ __all__ = [
     "FastText",
     "GloVe",
     "OneHot",
-    "Row",
+    "ScoreRow",
     "StaticModel",
     "Task",
     "Vocabulary",

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
+from ..textlines import read_lines
 from ..words import split_words
 
 logger = logging.getLogger(__name__)
@@ -94,12 +95,7 @@ def as_corpus(source: CorpusSource | Corpus, progress: bool = False) -> Corpus:
 def _read_lines(path: Path) -> Iterator[str]:
     if not path.is_file():
         raise FileNotFoundError(f"corpus file {path} does not exist")
-    with open(path, "rb") as f:
-        for number, raw in enumerate(f, start=1):
-            try:
-                yield raw.decode("utf-8").rstrip("\r\n")
-            except UnicodeDecodeError as e:
-                raise ValueError(f"{path}:{number}: not valid UTF-8 ({e.reason} at byte {e.start})") from None
+    return (line for _, line in read_lines(path))
 
 
 def chunked(words: list[str], size: int) -> Iterator[list[str]]:

@@ -26,16 +26,17 @@ from gensim.models import KeyedVectors
 from gensim.models.fasttext import FastTextKeyedVectors
 from scipy.stats import spearmanr
 
-from .report import Evaluation, Row
+from ..textlines import read_lines
+from .report import Evaluation, ScoreRow
 
 logger = logging.getLogger(__name__)
 
 Keys = Literal["lower", "exact", "porter"]
 KEYS: tuple[str, ...] = ("lower", "exact", "porter")
-Kind = Literal["similarity", "analogy"]
+TaskKind = Literal["similarity", "analogy"]
 
 # name -> (kind, file in gensim's test data)
-BUILTIN_TASKS: dict[str, tuple[Kind, str]] = {
+BUILTIN_TASKS: dict[str, tuple[TaskKind, str]] = {
     "wordsim353": ("similarity", "wordsim353.tsv"),
     "simlex999": ("similarity", "simlex999.txt"),
     "analogy": ("analogy", "questions-words.txt"),
@@ -55,13 +56,13 @@ class Task:
     """
 
     name: str
-    kind: Kind
+    kind: TaskKind
     path: Path
     items: tuple[tuple, ...]
     lines: tuple[int, ...]
 
 
-def load_task(task: str | os.PathLike[str], kind: Kind | None = None) -> Task:
+def load_task(task: str | os.PathLike[str], kind: TaskKind | None = None) -> Task:
     """Read a task: a built-in name (``wordsim353``, ``simlex999``, ``analogy``) or a file.
 
     A similarity file has one pair per line, ``word1 word2 rating`` separated by tabs (or, when a line has no tab,
@@ -104,14 +105,10 @@ def load_task(task: str | os.PathLike[str], kind: Kind | None = None) -> Task:
 
 def _read(path: Path) -> list[tuple[int, str]]:
     out = []
-    with open(path, "rb") as f:
-        for number, raw in enumerate(f, start=1):
-            try:
-                text = raw.decode("utf-8").strip()
-            except UnicodeDecodeError as e:
-                raise ValueError(f"{path}:{number}: not valid UTF-8 ({e.reason} at byte {e.start})") from None
-            if text and not text.startswith("#"):
-                out.append((number, text))
+    for number, line in read_lines(path):
+        text = line.strip()
+        if text and not text.startswith("#"):
+            out.append((number, text))
     return out
 
 
@@ -247,7 +244,7 @@ def evaluate(
     """
     flat = _flatten(models)
     loaded = [t if isinstance(t, Task) else load_task(t) for t in tasks]
-    rows: list[Row] = []
+    rows: list[ScoreRow] = []
     for task in loaded:
         if task.kind == "similarity":
             per_model = {n: pair_similarities(v, task, keys, restrict_vocab) for n, v in flat.items()}
@@ -269,7 +266,7 @@ def evaluate(
                 score = _spearman(gold[covered], values[covered])
                 matched_score = _spearman(gold[matched], values[matched])
             rows.append(
-                Row(
+                ScoreRow(
                     model=name,
                     task=task.name,
                     metric="accuracy" if gold is None else "spearman",

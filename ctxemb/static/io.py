@@ -18,6 +18,8 @@ from typing import Literal
 import numpy as np
 from gensim.models import KeyedVectors
 
+from ..textlines import decode_line
+
 VectorFormat = Literal["auto", "word2vec", "word2vec-binary", "glove", "fasttext-bin", "gensim"]
 FORMATS: tuple[str, ...] = ("auto", "word2vec", "word2vec-binary", "glove", "fasttext-bin", "gensim")
 _PICKLE = b"\x80"  # the first byte of a pickle of protocol 2 or later: gensim's KeyedVectors.save
@@ -166,10 +168,7 @@ def _load_text(path: Path, header: bool) -> KeyedVectors:
     expected_rows, dim, dim_from = None, None, ""
     with open(path, "rb") as f:
         for number, raw in enumerate(f, start=1):
-            try:
-                line = raw.decode("utf-8-sig" if number == 1 else "utf-8").rstrip("\r\n")
-            except UnicodeDecodeError as e:
-                raise ValueError(f"{path}:{number}: not valid UTF-8 ({e.reason} at byte {e.start})") from None
+            line = decode_line(raw, path, number)
             if header and number == 1:
                 parsed = _header(line.encode("utf-8"))
                 if parsed is None or parsed[1] == 0:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 
 @dataclass(frozen=True)
-class Row:
+class ScoreRow:
     """One model on one task.
 
     Attributes:
@@ -44,10 +44,10 @@ class Evaluation:
     """Scores of several models on several tasks (see :func:`~ctxemb.static.evaluate`).
 
     Args:
-        rows: one :class:`Row` per model and task.
+        rows: one :class:`ScoreRow` per model and task.
     """
 
-    def __init__(self, rows: list[Row]) -> None:
+    def __init__(self, rows: list[ScoreRow]) -> None:
         self.rows = rows
 
     @property
@@ -60,7 +60,7 @@ class Evaluation:
         """Task names in the order they were given."""
         return list(dict.fromkeys(r.task for r in self.rows))
 
-    def row(self, model: str, task: str) -> Row:
+    def row(self, model: str, task: str) -> ScoreRow:
         """The row of ``model`` on ``task``.
 
         Raises:
@@ -77,7 +77,7 @@ class Evaluation:
 
     def to_csv(self, path: str | os.PathLike[str]) -> None:
         """Write one line per row (long format) with a header."""
-        names = [f.name for f in fields(Row)] + ["coverage"]
+        names = [f.name for f in fields(ScoreRow)] + ["coverage"]
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         with open(path, "w", newline="", encoding="utf-8") as f:
             writer = csv.DictWriter(f, fieldnames=names)

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from ..textlines import decode_line
+
 logger = logging.getLogger(__name__)
 
 OnError = Literal["skip", "fail"]
@@ -65,7 +67,10 @@ class Problems:
 
     def report(self, where: str, reason: str) -> None:
         """Fail or count one unreadable record (``where`` is ``file:line`` or ``... row i``)."""
-        message = f"{where}: {reason}"
+        self.fail_or_skip(f"{where}: {reason}")
+
+    def fail_or_skip(self, message: str) -> None:
+        """Fail or count one unreadable record whose message already names it (``file:line: what``)."""
         if self.on_error == "fail":
             raise ValueError(f"{message} (on_error='skip', --on-error skip on the command line, skips such records)")
         self.skipped += 1
@@ -111,7 +116,7 @@ class _File(Source):
         }
 
 
-class TextFile(_File):
+class PlainTextFile(_File):
     """A plain text file, one text per line (an empty line is an empty text); ids are line numbers."""
 
     kind = "text"
@@ -120,11 +125,11 @@ class TextFile(_File):
         with open(self.path, "rb") as f:
             for number, raw in enumerate(f, start=1):
                 try:
-                    line = raw.decode("utf-8-sig" if number == 1 else "utf-8")  # a byte-order mark is no text
-                except UnicodeDecodeError as e:
-                    problems.report(f"{self.path}:{number}", f"not valid UTF-8 ({e.reason} at byte {e.start})")
+                    line = decode_line(raw, self.path, number)
+                except ValueError as error:
+                    problems.fail_or_skip(str(error))
                     continue
-                yield Record(str(number), line.rstrip("\r\n"))
+                yield Record(str(number), line)
 
 
 class JsonlFile(_File):
@@ -137,9 +142,9 @@ class JsonlFile(_File):
             for number, raw in enumerate(f, start=1):
                 where = f"{self.path}:{number}"
                 try:
-                    line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
-                except UnicodeDecodeError as e:
-                    problems.report(where, f"not valid UTF-8 ({e.reason} at byte {e.start})")
+                    line = decode_line(raw, self.path, number)
+                except ValueError as error:
+                    problems.fail_or_skip(str(error))
                     continue
                 if not line.strip():
                     continue
@@ -326,7 +331,12 @@ def as_source(
             raise ValueError(f"unknown input format {input_format!r}; choose one of {', '.join(INPUT_FORMATS)}")
         path = Path(texts)
         kind = _SUFFIXES.get(path.suffix.lower(), "text") if input_format == "auto" else input_format
-        classes: dict[str, type[_File]] = {"text": TextFile, "jsonl": JsonlFile, "csv": CsvFile, "parquet": ParquetFile}
+        classes: dict[str, type[_File]] = {
+            "text": PlainTextFile,
+            "jsonl": JsonlFile,
+            "csv": CsvFile,
+            "parquet": ParquetFile,
+        }
         if kind == "text" and id_field is not None:
             raise ValueError("a plain text file has no id field; its ids are line numbers")
         return classes[kind](path, field, id_field)

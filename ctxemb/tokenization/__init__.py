@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from .files import TextFile, save_tokenizer
 from .stats import TokenizerStats, VocabularyOverlap, stats, vocabulary_overlap
-from .training import KINDS, Kind, family_named, train_tokenizer
+from .training import KINDS, TokenizerKind, family_named, train_tokenizer
 
 __all__ = [
     "KINDS",
-    "Kind",
     "TextFile",
+    "TokenizerKind",
     "TokenizerStats",
     "VocabularyOverlap",
     "family_named",

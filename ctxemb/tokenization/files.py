@@ -9,6 +9,8 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from ..textlines import read_lines
+
 __all__ = ["TextFile", "save_tokenizer"]
 
 
@@ -23,7 +25,7 @@ class TextFile:
         paths: one path or a sequence of paths, read in order.
 
     Raises:
-        ValueError: while iterating, a line that is not valid UTF-8, naming the file, the line and the byte.
+        ValueError: while iterating, a line that is not valid UTF-8, as ``file:line: not valid UTF-8 (...)``.
         FileNotFoundError: while iterating, a missing file.
     """
 
@@ -42,25 +44,10 @@ class TextFile:
 
     def __iter__(self) -> Iterator[str]:
         for path in self.files():
-            yield from _lines(path)
+            yield from (line for _, line in read_lines(path))
 
     def __repr__(self) -> str:
         return f"TextFile({[str(p) for p in self.files()]!r})"
-
-
-def _lines(path: Path) -> Iterator[str]:
-    with path.open("rb") as f:
-        for number, raw in enumerate(f, start=1):
-            try:
-                line = raw.decode("utf-8")
-            except UnicodeDecodeError as error:
-                raise ValueError(
-                    f"{path}, line {number}: not UTF-8 (byte 0x{raw[error.start]:02x} at byte {error.start + 1} of "
-                    "the line); convert the file, e.g. iconv -f latin1 -t utf-8"
-                ) from None
-            if number == 1 and line.startswith("\ufeff"):
-                line = line[1:]  # a byte-order mark is not text
-            yield line.rstrip("\r\n")
 
 
 def save_tokenizer(tokenizer: Any, directory: str | os.PathLike[str], *, overwrite: bool = False) -> Path:

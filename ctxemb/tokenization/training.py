@@ -25,7 +25,7 @@ from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers,
 from ..families import FAMILIES, Family
 from .vocabulary import Options, learn
 
-Kind = Literal["wordpiece", "bpe", "byte_bpe", "unigram"]
+TokenizerKind = Literal["wordpiece", "bpe", "byte_bpe", "unigram"]
 KINDS: tuple[str, ...] = ("wordpiece", "bpe", "byte_bpe", "unigram")
 GENERIC_SPECIALS: tuple[str, ...] = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
 #: The largest ``vocab_size`` accepted: 2**24 entries (the trainers allocate for all of them before reading).
@@ -71,7 +71,7 @@ def family_named(name: str) -> Family:
 
 def train_tokenizer(
     texts: Iterable[str],
-    kind: Kind | None = None,
+    kind: TokenizerKind | None = None,
     vocab_size: int = 8000,
     *,
     family: str | None = None,

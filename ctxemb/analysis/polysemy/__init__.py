@@ -9,20 +9,20 @@ from __future__ import annotations
 from .data import Occurrence, Pair, ProbeData, assign_splits, check_occurrences, prepare, sense_pairs, sense_words
 from .loaders import load_bundled, load_data, load_jsonl, load_wic, load_wsd
 from .postprocess import POSTPROCESS, PostProcessor
-from .report import METRICS, PolysemyReport, Row
+from .report import PROBE_METRICS, PolysemyReport, ProbeRow
 from .runner import PolysemyProbe, apply_mix
 from .static import context_vectors, default_static_vectors, static_vectors, target_vectors
 
 __all__ = [
-    "METRICS",
     "POSTPROCESS",
+    "PROBE_METRICS",
     "Occurrence",
     "Pair",
     "PolysemyProbe",
     "PolysemyReport",
     "PostProcessor",
     "ProbeData",
-    "Row",
+    "ProbeRow",
     "apply_mix",
     "assign_splits",
     "check_occurrences",

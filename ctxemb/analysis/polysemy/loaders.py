@@ -13,6 +13,7 @@ import xml.etree.ElementTree as ET
 from importlib import resources
 from pathlib import Path
 
+from ...textlines import read_lines
 from .data import Occurrence, Pair, ProbeData, check_occurrences
 
 logger = logging.getLogger("ctxemb")
@@ -52,7 +53,7 @@ def load_jsonl(path: str | Path) -> ProbeData:
     """
     path = Path(path)
     occurrences = []
-    for number, line in _lines(path):
+    for number, line in read_lines(path):
         if not line.strip():
             continue
         where = f"{path}:{number}"
@@ -90,22 +91,6 @@ def load_jsonl(path: str | Path) -> ProbeData:
         )
     check_occurrences(occurrences)
     return ProbeData(tuple(occurrences), name=path.stem)
-
-
-def _lines(path: Path) -> list[tuple[int, str]]:
-    """``(line number, line)`` of a UTF-8 text file (a byte-order mark dropped).
-
-    Raises:
-        ValueError: naming the file and line of bytes that are not UTF-8.
-    """
-    out = []
-    with open(path, "rb") as f:
-        for number, raw in enumerate(f, start=1):
-            try:
-                out.append((number, raw.decode("utf-8-sig" if number == 1 else "utf-8")))
-            except UnicodeDecodeError as e:
-                raise ValueError(f"{path}:{number}: not valid UTF-8 ({e.reason} at byte {e.start})") from None
-    return out
 
 
 def _wic_files(directory: Path, part: str) -> tuple[Path, Path] | None:
@@ -152,8 +137,8 @@ def load_wic(directory: str | Path) -> ProbeData:
             continue
         found = True
         data_file, gold_file = files
-        lines = [line.rstrip("\r\n") for _, line in _lines(data_file) if line.strip()]
-        gold = [g.strip() for _, g in _lines(gold_file) if g.strip()]
+        lines = [line.rstrip("\r\n") for _, line in read_lines(data_file) if line.strip()]
+        gold = [g.strip() for _, g in read_lines(gold_file) if g.strip()]
         if len(lines) != len(gold):
             raise ValueError(f"{data_file} has {len(lines)} lines but {gold_file} has {len(gold)} labels")
         for number, (line, label) in enumerate(zip(lines, gold), start=1):
@@ -178,7 +163,7 @@ def load_wic(directory: str | Path) -> ProbeData:
 
 def _read_keys(path: Path) -> dict[str, str]:
     keys = {}
-    for number, line in _lines(path):
+    for number, line in read_lines(path):
         fields = line.split()
         if not fields:
             continue

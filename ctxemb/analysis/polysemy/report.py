@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-METRICS: dict[str, str] = {
+PROBE_METRICS: dict[str, str] = {
     "self_similarity": "mean cosine between two occurrences of the same word (Ethayarajh 2019)",
     "anisotropy": "mean cosine between occurrences of different words",
     "within_sense": "mean cosine between two occurrences of one word in the same sense",
@@ -36,14 +36,14 @@ COLUMNS: dict[str, str] = {  # metric -> short heading of the printed table
 
 
 @dataclass(frozen=True)
-class Row:
+class ProbeRow:
     """One value of the tidy table.
 
     Attributes:
         model: the contextual model's name, a static model's name, or ``baseline``.
         representation: ``layer K``, ``mix MODE``, ``static target``, ``static context`` or ``most frequent sense``.
         layer: the layer number for ``layer K`` rows, else ``None``.
-        metric: one of :data:`METRICS`.
+        metric: one of :data:`PROBE_METRICS`.
         value: the score.
         n: how many words, occurrences or pairs it averages over.
     """
@@ -69,7 +69,7 @@ class PolysemyReport:
 
     def __init__(
         self,
-        rows: Sequence[Row],
+        rows: Sequence[ProbeRow],
         data_name: str = "data",
         skipped_words: Sequence[str] = (),
         postprocess: str = "none",
@@ -128,7 +128,7 @@ class PolysemyReport:
             "description": self.description,
             "postprocess": self.postprocess,
             "skipped_words": list(self.skipped_words),
-            "metrics": METRICS,
+            "metrics": PROBE_METRICS,
             "rows": self.to_records(),
         }
         path.write_text(json.dumps(document, indent=1) + "\n", encoding="utf-8")

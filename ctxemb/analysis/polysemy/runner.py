@@ -20,7 +20,7 @@ from ...pooling import WordPool
 from .data import ProbeData, describe, prepare, sense_words
 from .postprocess import POSTPROCESS, PostProcess, PostProcessor
 from .probes import CLUSTER_METHODS, ClusterMethod, baselines, evaluate
-from .report import PolysemyReport, Row
+from .report import PolysemyReport, ProbeRow
 from .static import STATIC_KINDS, StaticKind, static_vectors
 
 if TYPE_CHECKING:
@@ -146,7 +146,7 @@ class PolysemyProbe:
         self._check()
         data = prepare(data, seed=self.seed)
         _, skipped = sense_words(data.occurrences)
-        rows: list[Row] = []
+        rows: list[ProbeRow] = []
         if vectors is None and extractor is not None:
             vectors, layers = self.embed(extractor, data)
         if vectors is not None:
@@ -157,18 +157,18 @@ class PolysemyProbe:
             name = model_name or getattr(extractor, "name", None) or "model"
             for k, layer in enumerate(layers):
                 for metric, (value, n) in self._score(vectors[:, k], data).items():
-                    rows.append(Row(str(name), f"layer {layer}", layer, metric, value, n))
+                    rows.append(ProbeRow(str(name), f"layer {layer}", layer, metric, value, n))
             for spec in self.mixes:
                 mixed = apply_mix(vectors, spec)
                 for metric, (value, n) in self._score(mixed, data).items():
-                    rows.append(Row(str(name), f"mix {mix_name(spec)}", None, metric, value, n))
+                    rows.append(ProbeRow(str(name), f"mix {mix_name(spec)}", None, metric, value, n))
         if static is not None:
             models = static if isinstance(static, Mapping) else {"static": static}
             for static_name, keyed in models.items():
                 for kind in self.static_kinds:
                     array = static_vectors(keyed, data.occurrences, kind, self.window)
                     for metric, (value, n) in self._score(array, data).items():
-                        rows.append(Row(static_name, f"static {kind}", None, metric, value, n))
+                        rows.append(ProbeRow(static_name, f"static {kind}", None, metric, value, n))
         for metric, (value, n) in baselines(data).items():
-            rows.append(Row("baseline", "most frequent sense", None, metric, value, n))
+            rows.append(ProbeRow("baseline", "most frequent sense", None, metric, value, n))
         return PolysemyReport(rows, data.name, tuple(skipped), self.postprocess, describe(data))
