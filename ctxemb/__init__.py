@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .extractor import Extractor
 from .layers import parse_layers, resolve_layers
-from .mixing import ScalarMix, mix
+from .mixing import Mix, ScalarMix, mix
 from .outputs import Embedding
 from .store import extract_to, open_store
 from .tokenization import train_tokenizer
@@ -15,6 +15,7 @@ __version__ = "0.1.0"
 __all__ = [
     "Embedding",
     "Extractor",
+    "Mix",
     "ScalarMix",
     "__version__",
     "extract_to",

@@ -69,16 +69,12 @@ def save_extraction(
     path: str | os.PathLike[str], results: Sequence[Embedding], level: Level, pool: str, model: str
 ) -> None:
     """Pool every result (``word_vectors(pool)`` or ``sentence_vector(pool)``) and write one file."""
-    if level == "word":
-        blocks = [r.word_vectors(pool) for r in results]  # type: ignore[arg-type]
-        counts = [b.shape[1] for b in blocks]
-    elif level == "sentence":
-        blocks = [r.sentence_vector(pool)[:, None] for r in results]  # type: ignore[arg-type]
-        counts = [1] * len(blocks)
-    else:
+    if level not in ("word", "sentence"):
         raise ValueError(f"unknown level {level!r}; choose word or sentence")
     if not results:
         raise ValueError("nothing to save: no texts")
+    blocks = [r.vectors(level, pool) for r in results]
+    counts = [b.shape[1] for b in blocks]
     spans = [r.word_spans for r in results] if level == "word" else []
     tensors = {
         "vectors": np.ascontiguousarray(np.concatenate(blocks, axis=1), dtype=np.float32),

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
@@ -123,3 +124,61 @@ class ScalarMix(nn.Module):
     def weights(self) -> np.ndarray:
         """The normalised layer weights ``softmax(s)``, shape ``(num_layers,)``."""
         return torch.softmax(self.scalars.detach(), dim=0).cpu().numpy()
+
+
+@dataclass(frozen=True)
+class Mix:
+    """One layer mix, spelled one way everywhere: a :func:`mix` mode (with ``weights`` for ``weighted``), or a
+    :class:`ScalarMix` applied as it stands (no training).
+
+    ``Mix.of`` accepts what users write: ``"mean"``, ``("weighted", [0.5, 0.5])``, a ``ScalarMix`` or a ``Mix``.
+
+    Attributes:
+        mode: ``mean | sum | concat | weighted``, or a ``ScalarMix``.
+        weights: one weight per layer, for ``weighted`` only.
+    """
+
+    mode: str | ScalarMix
+    weights: tuple[float, ...] | None = None
+
+    def __post_init__(self) -> None:
+        if isinstance(self.mode, ScalarMix):
+            if self.weights is not None:
+                raise ValueError("a ScalarMix has its own weights; pass none")
+            return
+        if self.mode not in MIX_MODES:
+            raise ValueError(
+                f"unknown mix {self.mode!r}; use {', '.join(MIX_MODES)}, ('weighted', weights) or a ScalarMix"
+            )
+        if (self.weights is not None) != (self.mode == "weighted"):
+            raise ValueError("weights are required for mode='weighted' and only for it")
+
+    @classmethod
+    def of(cls, spec: MixLike) -> Mix:
+        """The mix a user spelled: a mode name, ``(mode, weights)``, a ``ScalarMix``, or a ``Mix``.
+
+        Raises:
+            ValueError: an unknown mode, or weights with a mode other than ``weighted`` (and not with it).
+        """
+        if isinstance(spec, Mix):
+            return spec
+        if isinstance(spec, tuple):
+            mode, weights = spec
+            return cls(mode, tuple(float(w) for w in weights))
+        return cls(spec)
+
+    @property
+    def name(self) -> str:
+        """Its name in reports: the mode, or ``scalar_mix``."""
+        return "scalar_mix" if isinstance(self.mode, ScalarMix) else self.mode
+
+    def __call__(self, array: np.ndarray, axis: int = 0) -> np.ndarray:
+        """Mix the layer axis ``axis`` of ``array`` away (see :func:`mix`; a ``ScalarMix`` runs without gradients)."""
+        if isinstance(self.mode, ScalarMix):
+            with torch.no_grad():
+                return self.mode(torch.from_numpy(np.ascontiguousarray(array)), dim=axis).numpy()
+        return mix(array, self.mode, self.weights, axis=axis)  # type: ignore[arg-type]
+
+
+#: What may stand for a mix wherever one is asked for (see :meth:`Mix.of`).
+MixLike = str | tuple[str, Sequence[float]] | ScalarMix | Mix

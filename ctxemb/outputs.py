@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
 from .encoding import LazyStrings
-from .pooling import SentencePool, WordPool, pool_sentence, pool_words
+from .mixing import Mix, MixLike
+from .pooling import SENTENCE_POOLS, WORD_POOLS, SentencePool, WordPool, check_pool, pool_sentence, pool_words
+
+VectorKind = Literal["token", "word", "sentence"]
+VECTOR_KINDS: tuple[str, ...] = ("token", "word", "sentence")
 
 
 @dataclass(frozen=True, eq=False)
@@ -66,6 +70,38 @@ class Embedding(LazyStrings):
                 for models without one) or ``last`` (the last non-special token).
         """
         return pool_sentence(self.hidden, self.special, pool, self.cls_index)
+
+    def vectors(self, kind: VectorKind = "word", pool: str = "mean", mix: MixLike | None = None) -> np.ndarray:
+        """The text's rows of one kind, pooled, then (optionally) mixed: ctxemb's one pool-then-mix step.
+
+        The store, the single-file export and the command line all take their vectors from here.
+
+        Args:
+            kind: ``token`` (every piece, specials included), ``word`` (pooled with ``pool``) or ``sentence``
+                (one row, pooled with ``pool``).
+            pool: a word pool (``first | last | mean | max | first_last``) or a sentence pool (``mean | max | cls |
+                last``); ignored for ``token``.
+            mix: ``None`` keeps the layer axis; else anything :meth:`ctxemb.Mix.of` reads (``"mean"``,
+                ``("weighted", weights)``, a ``ScalarMix``).
+
+        Returns:
+            ``(layers, rows, dim)`` with ``rows`` = tokens, words or 1; mixed: ``(rows, dim)`` (``concat``:
+            ``(rows, layers * dim)``).
+
+        Raises:
+            ValueError: an unknown kind, a pool that is not one of that kind's, or an unknown mix.
+        """
+        if kind == "token":
+            rows = self.hidden
+        elif kind == "word":
+            check_pool(pool, WORD_POOLS, "word")
+            rows = self.word_vectors(pool)  # type: ignore[arg-type]
+        elif kind == "sentence":
+            check_pool(pool, SENTENCE_POOLS, "sentence")
+            rows = self.sentence_vector(pool)[:, None]  # type: ignore[arg-type]
+        else:
+            raise ValueError(f"unknown vector kind {kind!r}; choose one of {', '.join(VECTOR_KINDS)}")
+        return rows if mix is None else Mix.of(mix)(rows, axis=0)
 
     def pieces_of(self, word: int) -> np.ndarray:
         """Token positions of word number ``word`` (negatives count from the end).

@@ -165,3 +165,36 @@ def test_scalar_mix_trains():
         optimiser.step()
     assert module.weights().argmax() == 2
     assert module.weights()[2] > 0.9
+
+
+def test_one_mix_value_reads_every_spelling():
+    from ctxemb import Mix, ScalarMix
+
+    x = np.random.default_rng(0).normal(size=(3, 4, 5)).astype(np.float32)  # (layers, words, dim)
+    assert Mix.of("mean") == Mix("mean") and Mix.of(Mix("sum")) == Mix("sum")
+    np.testing.assert_allclose(Mix.of("mean")(x), x.mean(axis=0), rtol=1e-6)
+    np.testing.assert_allclose(Mix.of(("weighted", [1, 0, 1]))(x), x[0] + x[2], rtol=1e-6)
+    assert Mix.of(("weighted", [1, 0, 1])).weights == (1.0, 0.0, 1.0)
+    scalar = ScalarMix(3)
+    assert Mix.of(scalar).name == "scalar_mix" and Mix.of("concat").name == "concat"
+    np.testing.assert_allclose(Mix.of(scalar)(x), x.mean(axis=0), rtol=1e-5)  # uniform initial weights
+    for bad in ("median", ("mean", [1, 1, 1])):
+        with pytest.raises(ValueError):
+            Mix.of(bad)
+    with pytest.raises(ValueError, match="required for mode='weighted'"):
+        Mix("weighted")
+
+
+def test_embedding_vectors_is_the_one_pool_then_mix(tiny_bert):
+    from ctxemb import Mix
+
+    r = tiny_bert.embed(["The river bank flooded."])[0]
+    np.testing.assert_array_equal(r.vectors("token"), r.hidden)
+    np.testing.assert_array_equal(r.vectors("word", "max"), r.word_vectors("max"))
+    np.testing.assert_array_equal(r.vectors("sentence", "cls"), r.sentence_vector("cls")[:, None])
+    np.testing.assert_allclose(r.vectors("word", "mean", "mean"), r.word_vectors("mean").mean(axis=0), rtol=1e-6)
+    assert r.vectors("word", "mean", Mix("concat")).shape == (len(r.words), 4 * 32)
+    with pytest.raises(ValueError, match="unknown word pool 'cls'"):
+        r.vectors("word", "cls")
+    with pytest.raises(ValueError, match="unknown vector kind 'piece'"):
+        r.vectors("piece")

@@ -82,13 +82,14 @@ def test_float16_rows_count_only_new_overflows(caplog):
 
     array = np.arange(2 * 3 * 4, dtype=np.float32).reshape(2, 3, 4)  # (layers, words, dim)
     array[1, 2, 3], array[0, 0, 0] = 1e6, np.nan  # one value beyond float16's 65504; one NaN already there
-    rows = Layout((0, 1), ("word",), "mean", "mean", None, None, "float16").rows(array)
+    rows = Layout((0, 1), ("word",), "mean", "mean", None, None, "float16").stored(array)
     assert rows.dtype == np.float16 and rows.shape == (3, 2, 4)
     np.testing.assert_array_equal(rows[:, 0, 1:], array[0, :, 1:].astype(np.float16))
     assert np.isinf(rows[2, 1, 3]) and np.isnan(rows[0, 0, 0])
     assert "1 values exceed the float16 range" in caplog.text
     caplog.clear()
-    mixed = Layout((0, 1), ("word",), "mean", "mean", "sum", None, "float16").rows(array[:, 1:2, :3])
+    layout = Layout((0, 1), ("word",), "mean", "mean", "sum", None, "float16")
+    mixed = layout.stored(layout.mixed(array[:, 1:2, :3]))
     np.testing.assert_array_equal(mixed, (array[0, 1:2, :3] + array[1, 1:2, :3]).astype(np.float16))
     assert not caplog.text
 

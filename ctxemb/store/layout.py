@@ -10,19 +10,19 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 
 from ..layers import LayerSelection, resolve_layers
-from ..mixing import MIX_MODES, mix
+from ..mixing import MIX_MODES, Mix
+from ..outputs import VECTOR_KINDS
 from ..pooling import SENTENCE_POOLS, WORD_POOLS, check_pool
 from .inputs import Record
 from .shards import text_table
 
 if TYPE_CHECKING:
     from ..extractor import Extractor
+    from ..outputs import Embedding
 
 logger = logging.getLogger(__name__)
 
-VectorKind = Literal["token", "word", "sentence"]
 StoreDtype = Literal["float32", "float16"]
-VECTOR_KINDS: tuple[str, ...] = ("token", "word", "sentence")
 STORE_DTYPES: tuple[str, ...] = ("float32", "float16")
 CHUNK_BYTES = 256 << 20  # float32 hidden states held at once while a shard is embedded
 _CHARS_PER_PIECE = 3  # a low estimate, so that chunks stay under the budget
@@ -40,13 +40,24 @@ class Layout:
     mix_weights: tuple[float, ...] | None
     dtype: str
 
-    def rows(self, array: np.ndarray) -> np.ndarray:
-        """``(layers, n, dim)`` float32 to stored rows: ``(n, layers, dim)``, or ``(n, dim)`` mixed, in the dtype.
+    @property
+    def mixed(self) -> Mix | None:
+        """The mix as one value (``None``: every layer is kept)."""
+        return None if self.mix is None else Mix(self.mix, self.mix_weights)
+
+    def rows(self, result: Embedding, kind: str) -> np.ndarray:
+        """One text's stored rows of ``kind``: pooled and mixed by :meth:`ctxemb.Embedding.vectors`, then
+        :meth:`stored`."""
+        pool = {"word": self.word_pool, "sentence": self.sentence_pool}.get(kind, "mean")
+        return self.stored(result.vectors(kind, pool, self.mixed))  # type: ignore[arg-type]
+
+    def stored(self, source: np.ndarray) -> np.ndarray:
+        """Pooled (and mixed) vectors as the store keeps them: ``(layers, n, dim)`` becomes ``(n, layers, dim)``,
+        mixed ``(n, dim)`` stays, in the store's dtype.
 
         The dtype is converted before the axes are swapped (a contiguous pass); the shard's final concatenation
         lays the rows out contiguously. Values beyond the float16 range are counted and logged.
         """
-        source = array if self.mix is None else mix(array, self.mix, self.mix_weights, axis=0)  # type: ignore[arg-type]
         with np.errstate(over="ignore"):  # counted and logged below
             converted = source.astype(self.dtype, copy=False)
         stored = np.moveaxis(converted, 0, 1) if self.mix is None else converted
@@ -122,13 +133,7 @@ def embed_shard(extractor: Extractor, records: list[Record], layout: Layout) -> 
     done: list[Any] = [None] * len(records)
     for chunk in _chunks(order, sizes, max(1, CHUNK_BYTES // per_piece)):
         for i, result in zip(chunk, extractor.embed([records[i].text for i in chunk], layers=layout.layers)):
-            rows = {}
-            if "token" in layout.vectors:
-                rows["token"] = layout.rows(result.hidden)
-            if "word" in layout.vectors:
-                rows["word"] = layout.rows(result.word_vectors(layout.word_pool))  # type: ignore[arg-type]
-            if "sentence" in layout.vectors:
-                rows["sentence"] = layout.rows(result.sentence_vector(layout.sentence_pool)[:, None])  # type: ignore[arg-type]
+            rows = {kind: layout.rows(result, kind) for kind in layout.vectors}
             done[i] = (
                 result.text,
                 result.tokens,

@@ -12,10 +12,9 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 
 from ...layers import LayerSelection
-from ...mixing import MIX_MODES, ScalarMix, mix
+from ...mixing import Mix, MixLike
 from ...pooling import WordPool
 from .data import ProbeData, describe, prepare, sense_words
 from .postprocess import POSTPROCESS, PostProcess, PostProcessor
@@ -30,35 +29,21 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("ctxemb")
 
-MixSpec = str | tuple[str, Sequence[float]] | ScalarMix
+MixSpec = MixLike  # the mixes a probe scores, as Mix.of reads them
 
 
-def mix_name(spec: MixSpec) -> str:
-    """The name a mix gets in the report: its mode, ``weighted`` or ``scalar_mix``."""
-    if isinstance(spec, ScalarMix):
-        return "scalar_mix"
-    if isinstance(spec, tuple):
-        return spec[0]
-    return spec
+def mix_name(spec: MixLike) -> str:
+    """The name a mix gets in the report: its mode, or ``scalar_mix``."""
+    return Mix.of(spec).name
 
 
-def apply_mix(vectors: np.ndarray, spec: MixSpec) -> np.ndarray:
+def apply_mix(vectors: np.ndarray, spec: MixLike) -> np.ndarray:
     """Mix the layers of ``(n, layers, dim)`` vectors into ``(n, dim)`` (``concat``: ``(n, layers * dim)``).
 
-    ``spec`` is a :func:`ctxemb.mix` mode (``mean | sum | concat``), ``("weighted", weights)``, or a
-    :class:`ctxemb.ScalarMix` built for as many layers (applied as it stands, without training).
+    ``spec`` is anything :meth:`ctxemb.Mix.of` reads: a mode (``mean | sum | concat``), ``("weighted", weights)``,
+    or a :class:`ctxemb.ScalarMix` built for as many layers (applied as it stands, without training).
     """
-    if isinstance(spec, ScalarMix):
-        with torch.no_grad():
-            return spec(torch.from_numpy(np.ascontiguousarray(vectors)), dim=1).numpy()
-    if isinstance(spec, tuple):
-        mode, weights = spec
-        if mode != "weighted":
-            raise ValueError(f"mix {spec!r}: only ('weighted', weights) takes weights")
-        return mix(vectors, "weighted", weights=weights, axis=1)
-    if spec not in MIX_MODES or spec == "weighted":
-        raise ValueError(f"unknown mix {spec!r}; use mean, sum, concat, ('weighted', weights) or a ScalarMix")
-    return mix(vectors, spec, axis=1)
+    return Mix.of(spec)(vectors, axis=1)
 
 
 class PolysemyProbe:
