@@ -13,9 +13,10 @@ from tqdm.auto import tqdm
 
 from .alignment import pieces_in_span
 from .batching import plan, plan_batches
-from .capture import Blocks, run_layers
+from .capture import Blocks
 from .encoding import Encoded, Target, TextInput, check_targets, check_texts, encode
-from .families import Family, family_for, pad_id
+from .families import Family, family_for
+from .forward import forward_batch
 from .layers import LayerSelection, resolve_layers
 from .loading import load
 from .outputs import Embedding
@@ -317,54 +318,8 @@ class Extractor:
         layers: tuple[int, ...],
         blocks: Blocks | None,
     ) -> list[np.ndarray]:
-        """Pad one batch, run it once, and cut each sequence's rows out: ``(layers, tokens, dim)`` each."""
-        family = self.family
-        lengths = [len(ids) for ids, _ in sequences]
-        width = max(lengths)
-        ids = np.full((len(sequences), width), pad_id(self.tokenizer, family), dtype=np.int64)
-        mask = np.zeros((len(sequences), width), dtype=np.int64)
-        with_types = sequences[0][1] is not None
-        types = np.zeros_like(ids) if with_types else None
-        left = family.padding_side == "left"
-        begins = [width - n if left else 0 for n in lengths]
-        for row, ((seq, seq_types), n, begin) in enumerate(zip(sequences, lengths, begins)):
-            ids[row, begin : begin + n] = seq
-            mask[row, begin : begin + n] = 1
-            if types is not None:
-                types[row, begin : begin + n] = seq_types
-        device = self.model.device
-        accelerated = device.type == "cuda"
-
-        def to_device(array: np.ndarray) -> torch.Tensor:
-            tensor = torch.from_numpy(array)
-            return tensor.pin_memory().to(device, non_blocking=True) if accelerated else tensor.to(device)
-
-        inputs = {"input_ids": to_device(ids), "attention_mask": to_device(mask)}
-        if family.position_ids:
-            inputs["position_ids"] = to_device(np.maximum(np.cumsum(mask, axis=1) - 1, 0))
-        if types is not None:
-            inputs["token_type_ids"] = to_device(types)
-        lang = self._lang_id()
-        if lang is not None:
-            inputs["langs"] = torch.full(ids.shape, lang, dtype=torch.int64, device=device)
-        inputs.update(family.model_kwargs)
-        with torch.inference_mode():
-            states = run_layers(self.model, inputs, layers, self.num_layers, blocks)
-            # Only the requested layers leave the device: stacked there into one (layers, batch, tokens, dim)
-            # tensor, in the model's dtype (half the bytes for bf16/fp16), copied into pinned memory without
-            # blocking, float32 on the host.
-            stacked = torch.stack([states[k] for k in layers])
-            del states
-            copy = stacked.to("cpu", non_blocking=accelerated)
-            if accelerated:
-                torch.cuda.synchronize(device)
-            host_tensor = copy.float()
-            # Results outlive the batch, so they must not hold page-locked memory: a float32 copy that landed in
-            # pinned memory moves to ordinary memory once per batch (bf16/fp16 were already converted above).
-            host = np.array(host_tensor.numpy()) if host_tensor.is_pinned() else host_tensor.numpy()
-        # Each sequence's rows are a view of the batch array (no copy per sequence): every layer of it is one
-        # contiguous (tokens, dim) block.
-        return [host[:, row, begin : begin + n] for row, (n, begin) in enumerate(zip(lengths, begins))]
+        """Run one batch (see :func:`ctxemb.forward.forward_batch`): ``(layers, tokens, dim)`` per sequence."""
+        return forward_batch(self.model, self.family, self.tokenizer, sequences, layers, blocks, self._lang_id())
 
     def _result(self, enc: Encoded, hidden: np.ndarray, layers: tuple[int, ...]) -> Embedding:
         special_positions = np.flatnonzero(enc.special)
