@@ -61,7 +61,7 @@ class Encoded(LazyStrings):
     token_source: Any
     word_spans: np.ndarray
     word_ptr: np.ndarray
-    word_pieces: np.ndarray
+    word_tokens: np.ndarray
 
     def content_range(self) -> tuple[int, int]:
         """``(first, stop)``: the pieces between the leading and the trailing run of special tokens."""

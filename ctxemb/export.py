@@ -4,7 +4,7 @@ Format (``ctxemb-extract`` version 1), one ``.safetensors`` file:
 
 - ``vectors``: float32 ``(layers, rows, dim)``; a row per word (``level="word"``) or per text
   (``level="sentence"``), texts one after another;
-- ``text_offsets``: int64 ``(texts + 1,)``; the rows of text ``i`` are ``text_offsets[i]:text_offsets[i + 1]``;
+- ``text_ptr``: int64 ``(texts + 1,)``; the rows of text ``i`` are ``text_ptr[i]:text_ptr[i + 1]``;
 - ``layers``: int64 ``(layers,)``, the absolute layer indices;
 - ``word_spans``: int64 ``(words, 2)``, character spans of the words (word level only);
 - metadata (JSON strings): ``format``, ``version``, ``model``, ``level``, ``pool``, ``texts`` and ``words``.
@@ -38,7 +38,7 @@ class Extraction:
 
     Attributes:
         vectors: ``(layers, rows, dim)`` float32.
-        text_offsets: ``(texts + 1,)``.
+        text_ptr: ``(texts + 1,)``.
         layers: absolute layer indices.
         texts: the texts.
         words: the words of each text (empty lists at sentence level).
@@ -47,7 +47,7 @@ class Extraction:
     """
 
     vectors: np.ndarray
-    text_offsets: np.ndarray
+    text_ptr: np.ndarray
     layers: tuple[int, ...]
     texts: list[str]
     words: list[list[str]]
@@ -61,7 +61,7 @@ class Extraction:
 
     def __getitem__(self, i: int) -> np.ndarray:
         """The rows of text ``i``: ``(layers, words, dim)`` at word level, ``(layers, dim)`` at sentence level."""
-        rows = self.vectors[:, self.text_offsets[i] : self.text_offsets[i + 1]]
+        rows = self.vectors[:, self.text_ptr[i] : self.text_ptr[i + 1]]
         return rows[:, 0] if self.level == "sentence" else rows
 
 
@@ -78,7 +78,7 @@ def save_extraction(
     spans = [r.word_spans for r in results] if level == "word" else []
     tensors = {
         "vectors": np.ascontiguousarray(np.concatenate(blocks, axis=1), dtype=np.float32),
-        "text_offsets": np.concatenate([[0], np.cumsum(counts)]).astype(np.int64),
+        "text_ptr": np.concatenate([[0], np.cumsum(counts)]).astype(np.int64),
         "layers": np.asarray(results[0].layers, dtype=np.int64),
         "word_spans": np.concatenate(spans).astype(np.int64) if spans else np.zeros((0, 2), dtype=np.int64),
     }
@@ -105,7 +105,7 @@ def load_extraction(path: str | os.PathLike[str]) -> Extraction:
         arrays = {k: f.get_tensor(k) for k in f.keys()}
     return Extraction(
         vectors=arrays["vectors"],
-        text_offsets=arrays["text_offsets"],
+        text_ptr=arrays["text_ptr"] if "text_ptr" in arrays else arrays["text_offsets"],  # the older name
         layers=tuple(int(k) for k in arrays["layers"]),
         texts=json.loads(meta["texts"]),
         words=json.loads(meta["words"]),

@@ -340,7 +340,7 @@ class Extractor:
             layers=layers,
             hidden=hidden,
             word_ptr=enc.word_ptr,
-            word_pieces=enc.word_pieces,
+            word_tokens=enc.word_tokens,
             cls_index=cls_index,
             token_source=enc.token_source,
         )

@@ -34,8 +34,8 @@ class Embedding(LazyStrings):
         hidden: ``(layers, tokens, dim)`` float32. Usually a view of the array its batch was copied into (each
             layer a contiguous block), which stays in memory while any of the batch's results does; keep
             ``hidden.copy()`` to hold on to a few results of a large corpus.
-        word_ptr: ``(words + 1,)``; the pieces of word ``w`` are ``word_pieces[word_ptr[w]:word_ptr[w + 1]]``.
-        word_pieces: piece positions grouped by word.
+        word_ptr: ``(words + 1,)``; the pieces of word ``w`` are ``word_tokens[word_ptr[w]:word_ptr[w + 1]]``.
+        word_tokens: piece positions grouped by word.
         cls_index: position of the family's summary token, or ``None``.
         token_source: where :attr:`tokens` come from (the piece strings, or the tokenizer's encoding, turned into
             strings only when :attr:`tokens` is first read).
@@ -49,7 +49,7 @@ class Embedding(LazyStrings):
     layers: tuple[int, ...]
     hidden: np.ndarray
     word_ptr: np.ndarray
-    word_pieces: np.ndarray
+    word_tokens: np.ndarray
     cls_index: int | None
     token_source: Any
 
@@ -60,7 +60,7 @@ class Embedding(LazyStrings):
             pool: how a word's pieces are combined: ``first | last | mean | max | first_last``.
                 A word with no piece (see :attr:`empty_words`) gets NaN.
         """
-        return pool_words(self.hidden, self.word_ptr, self.word_pieces, pool)
+        return pool_words(self.hidden, self.word_ptr, self.word_tokens, pool)
 
     def sentence_vector(self, pool: SentencePool = "mean") -> np.ndarray:
         """One vector per layer for the whole text: ``(layers, dim)``.
@@ -103,7 +103,7 @@ class Embedding(LazyStrings):
             raise ValueError(f"unknown vector kind {kind!r}; choose one of {', '.join(VECTOR_KINDS)}")
         return rows if mix is None else Mix.of(mix)(rows, axis=0)
 
-    def pieces_of(self, word: int) -> np.ndarray:
+    def tokens_of(self, word: int) -> np.ndarray:
         """Token positions of word number ``word`` (negatives count from the end).
 
         Raises:
@@ -113,7 +113,7 @@ class Embedding(LazyStrings):
         if not -n <= word < n:
             raise IndexError(f"word {word} is out of range for a text of {n} words")
         word %= n
-        return self.word_pieces[self.word_ptr[word] : self.word_ptr[word + 1]]
+        return self.word_tokens[self.word_ptr[word] : self.word_ptr[word + 1]]
 
     @property
     def empty_words(self) -> tuple[int, ...]:

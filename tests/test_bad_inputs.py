@@ -84,7 +84,7 @@ def cases(ext: Extractor, files) -> list[tuple[str, object, type[BaseException],
          ValueError, r"targets\[0\] is not valid Unicode"),
         ("float span", lambda: ext.embed_spans([("a b", (0.0, 1))]), TypeError, r"targets\[0\]: span .* two integers"),
         ("bool span", lambda: ext.embed_spans([("a b", (False, True))]), TypeError, r"targets\[0\]"),
-        ("word number out of range", lambda: ext.embed(["a b"])[0].pieces_of(99),
+        ("word number out of range", lambda: ext.embed(["a b"])[0].tokens_of(99),
          IndexError, "word 99 is out of range for a text of 2 words"),
         # layer mixing
         ("mix axis out of range", lambda: mix(np.ones((2, 3, 4)), "mean", axis=5),
@@ -144,7 +144,7 @@ def test_odd_inputs_give_correct_results(tiny_bert, files):
     np.testing.assert_array_equal(
         tiny_bert.embed_spans([(text, (np.int64(10), np.int64(14)))]), tiny_bert.embed_spans([(text, (10, 14))])
     )
-    assert tiny_bert.embed([text])[0].pieces_of(-1).tolist() == tiny_bert.embed([text])[0].pieces_of(2).tolist()
+    assert tiny_bert.embed([text])[0].tokens_of(-1).tolist() == tiny_bert.embed([text])[0].tokens_of(2).tolist()
     # mixing integers computes in floating point: weights 0.5 are not truncated to 0, a mean is not floored
     ints = np.array([[1, 2], [4, 5]])
     np.testing.assert_allclose(mix(ints, "weighted", weights=[0.5, 0.5]), [2.5, 3.5])

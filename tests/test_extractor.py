@@ -117,12 +117,12 @@ def test_words_never_contain_specials(extractor):
     result = extractor.embed([SENTENCES[2]])[0]
     expected = "Héllo , wörld : state - of - the - art café prices ( 3 . 14 € ) 😀 ."
     assert result.words == expected.split()
-    assert not result.special[result.word_pieces].any()
+    assert not result.special[result.word_tokens].any()
     assert result.word_vectors("mean").shape == (extractor.num_layers + 1, len(result.words), result.hidden.shape[2])
     assert result.word_vectors("first_last").shape[2] == 2 * result.hidden.shape[2]
     for w, (s, e) in enumerate(result.word_spans):
         assert result.text[s:e] == result.words[w]
-        for p in result.pieces_of(w):
+        for p in result.tokens_of(w):
             ps, pe = result.offsets[p]
             assert ps < e and pe > s  # every piece of a word overlaps it
 
@@ -172,7 +172,7 @@ def test_spans_equal_word_vectors(extractor):
 
 def test_span_errors_name_every_bad_target(extractor):
     text = SENTENCES[2]  # "Héllo, wörld: ..."
-    cut = (1, 3) if len(extractor.embed([text])[0].pieces_of(0)) == 1 else None
+    cut = (1, 3) if len(extractor.embed([text])[0].tokens_of(0)) == 1 else None
     targets = [(text, (0, 5)), (text, (5, 5)), (text, (6, 7)), (text, (0, 999))]
     with pytest.raises(ValueError) as info:
         extractor.embed_spans(targets)
@@ -239,7 +239,7 @@ def test_bad_layer_and_pool(minilm):
 
 def test_minilm_alignment_exact(minilm):
     result = minilm.embed(["Unbelievably, the naïve café-owner paid €3.50 😀 a\u200bb!"])[0]
-    pieces = {result.words[w]: [result.tokens[p] for p in result.pieces_of(w)] for w in range(len(result.words))}
+    pieces = {result.words[w]: [result.tokens[p] for p in result.tokens_of(w)] for w in range(len(result.words))}
     assert result.words == "Unbelievably , the naïve café - owner paid € 3 . 50 😀 a b !".split()
     assert pieces["Unbelievably"] == ["un", "##bel", "##ie", "##va", "##bly"]
     assert pieces["naïve"] == ["naive"] and pieces["café"] == ["cafe"]  # accents stripped, offsets kept

@@ -109,7 +109,7 @@ def test_words_specials_and_pools(fam):
     result = fam.embed([text])[0]
     assert result.words == "She deposited 1 , 000 dollars at the bank on Friday !".split()
     assert result.word_vectors("mean").shape[1] == len(result.words)
-    assert not result.special[result.word_pieces].any()
+    assert not result.special[result.word_tokens].any()
     assert not np.isnan(result.word_vectors("mean")).any()
     content = result.hidden[:, ~result.special]
     np.testing.assert_allclose(result.sentence_vector("mean"), content.mean(axis=1), rtol=1e-5, atol=1e-6)
@@ -225,7 +225,7 @@ def test_tokenizer_split_keeps_what_bert_keeps_together(minilm):
     tokenizer_split = Extractor(minilm.model, minilm.tokenizer, split="tokenizer")
     result = tokenizer_split.embed([text])[0]
     assert result.words == ["It", "was", "-", "5°C", ",", "€5", "and", "©2024", "."]
-    assert [result.tokens[p] for p in result.pieces_of(3)] == ["5", "##°", "##c"]
+    assert [result.tokens[p] for p in result.tokens_of(3)] == ["5", "##°", "##c"]
     back = tokenizer_split.embed([result.words])[0]
     assert back.tokens == result.tokens
     # the default split makes symbols words of their own, which BERT does not: fed back, they become other pieces

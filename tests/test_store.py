@@ -42,7 +42,7 @@ def test_round_trip_matches_embed(tiny_bert, tmp_path, monkeypatch):
     assert store.layers == expected[0].layers == (0, 1, 2, 3)
     for i, (stored, r) in enumerate(zip(store, expected, strict=True)):
         assert stored.index == i and stored.id == str(i) and stored.text == r.text
-        assert stored.pieces == r.tokens and stored.words == r.words
+        assert stored.tokens == r.tokens and stored.words == r.words
         np.testing.assert_array_equal(stored.special, r.special)
         np.testing.assert_array_equal(stored.offsets, r.offsets)
         np.testing.assert_array_equal(stored.word_spans, r.word_spans)
@@ -242,7 +242,7 @@ def _synthetic_store(directory, n_texts: int, shard_size: int, layers: int = 2, 
                 "text": [" ".join(f"w{w}" for w in range(c)) for c in counts],
                 "token_ptr": ptr,
                 "word_ptr": ptr,
-                "pieces": words,
+                "tokens": words,
                 "special": np.zeros(ptr[-1], dtype=bool),
                 "offsets": spans,
                 "words": words,

@@ -231,3 +231,17 @@ def test_a_resumed_complete_store_is_running_until_its_shards_are_checked(tiny_b
     assert json.loads((directory / MANIFEST).read_text())["status"] == "running"
     with pytest.raises(ValueError, match="has not finished"):
         open_store(directory)
+
+
+def test_a_store_with_the_older_column_names_still_reads(tiny_bert, tmp_path):
+    import pyarrow as pa
+
+    directory = tmp_path / "s"
+    fresh = extract_to(tiny_bert, directory, TEXTS_IN[:3], shard_size=4)
+    expected = [t.tokens for t in fresh]
+    path = directory / SHARDS / shard_name(0) / TEXTS
+    table = pa.ipc.open_stream(pa.memory_map(str(path))).read_all()
+    old = table.rename_columns(["pieces" if n == "tokens" else n for n in table.column_names])
+    with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_stream(sink, old.schema) as writer:
+        writer.write_table(old)
+    assert [t.tokens for t in open_store(directory)] == expected

@@ -87,7 +87,7 @@ def test_reload_gives_identical_ids_offsets_and_word_ids(trained, kind, family):
             assert reloaded(text)["input_ids"] == tokenizer(text)["input_ids"]
             (a,), (b,) = encode(tokenizer, [text]), encode(reloaded, [text])
             assert (a.ids == b.ids).all() and (a.offsets == b.offsets).all()
-            assert (a.word_ptr == b.word_ptr).all() and (a.word_pieces == b.word_pieces).all()
+            assert (a.word_ptr == b.word_ptr).all() and (a.word_tokens == b.word_tokens).all()
 
 
 @pytest.mark.parametrize(("kind", "family"), COMBOS, ids=IDS)

@@ -96,6 +96,6 @@ def test_piece_offsets_and_word_spans_map_into_the_text(minilm, text):
     assert (enc.offsets[:, 0] <= enc.offsets[:, 1]).all()
     for w, (s, e) in enumerate(enc.word_spans):
         assert text[s:e] == enc.words[w]
-        for p in enc.word_pieces[enc.word_ptr[w] : enc.word_ptr[w + 1]]:
+        for p in enc.word_tokens[enc.word_ptr[w] : enc.word_ptr[w + 1]]:
             assert not enc.special[p]
             assert enc.offsets[p, 0] < e and enc.offsets[p, 1] > s

@@ -56,7 +56,7 @@ def test_the_whole_text_is_tokenized_once(xlm):
     assert "'t</w>" in result.tokens and "'s</w>" in result.tokens
     assert result.words[:5] == ["Don", "'", "t", "worry", ","]
     quote_t = result.tokens.index("'t</w>")
-    assert [w for w in range(len(result.words)) if quote_t in result.pieces_of(w)] == [1, 2]
+    assert [w for w in range(len(result.words)) if quote_t in result.tokens_of(w)] == [1, 2]
 
 
 def test_every_word_gets_the_pieces_that_overlap_it_and_spans_spell_the_pieces(xlm):
@@ -66,7 +66,7 @@ def test_every_word_gets_the_pieces_that_overlap_it_and_spans_spell_the_pieces(x
         content = np.flatnonzero(~result.special)
         for w, (s, e) in enumerate(result.word_spans.tolist()):
             expected = [p for p in content if offsets[p, 0] < e and offsets[p, 1] > s]
-            assert result.pieces_of(w).tolist() == expected, (text, result.words[w])
+            assert result.tokens_of(w).tolist() == expected, (text, result.words[w])
         # Spans tile the text and spell the piece modulo the tokenizer's normalisation.
         assert_tiled(offsets[content], text)
         for p in content.tolist():
@@ -95,7 +95,7 @@ def test_fixed_alignments(xlm):
     # and moves a full stop after a closing quote before it: '“no”.' is read as 'no . "'
     result = xlm.embed(["He said “no”. Then left, didn't he?"])[0]
     assert spelled(result)[2:6] == [('"</w>', "“"), ("no</w>", "no"), (".</w>", "."), ('"</w>', "”")]
-    assert [len(result.pieces_of(w)) for w in range(len(result.words))] == [1] * 6 + [2, 1, 1, 2, 1, 1, 1, 1]
+    assert [len(result.tokens_of(w)) for w in range(len(result.words))] == [1] * 6 + [2, 1, 1, 2, 1, 1, 1, 1]
 
 
 def test_moved_punctuation_is_found_next_to_where_it_was():
@@ -121,14 +121,14 @@ def test_unknown_pieces_keep_their_characters_and_guesses_are_logged(xlm, caplog
     result = xlm.embed(["Ｆｕｌｌｗｉｄｔｈ letters", "A -- B --- C"])
     unknown = np.flatnonzero(result[0].ids == xlm.tokenizer.unk_token_id)
     assert len(unknown) == 9 and [result[0].offsets[p].tolist() for p in unknown] == [[i, i + 1] for i in range(9)]
-    assert [len(result[1].pieces_of(w)) for w in range(len(result[1].words))] == [1] * 8
+    assert [len(result[1].tokens_of(w)) for w in range(len(result[1].words))] == [1] * 8
     assert not result[1].empty_words
     # Moses rewrites "«—" into two pieces that match nothing: they share the two characters, and that is reported.
     with caplog.at_level(logging.WARNING, logger="ctxemb.encoding"):
         shared = xlm.embed(["a «— b"])[0]
     assert "2 piece(s) of XLMTokenizer could not be placed" in caplog.text and "texts[0]" in caplog.text
     assert [shared.offsets[p].tolist() for p in (2, 3)] == [[2, 4], [2, 4]]
-    assert [len(shared.pieces_of(w)) for w in range(4)] == [1, 2, 2, 1]
+    assert [len(shared.tokens_of(w)) for w in range(4)] == [1, 2, 2, 1]
 
 
 def test_a_span_inside_a_piece_is_the_cut_error(xlm):

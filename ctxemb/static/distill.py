@@ -161,5 +161,5 @@ def input_vectors(extractor: Extractor, words: list[str], pool: WordPool = "mean
     dim = table.shape[1] * (2 if pool == "first_last" else 1)
     out = np.empty((len(words), dim), dtype=np.float32)
     for i, enc in enumerate(encoded):
-        out[i] = pool_words(table[enc.ids][None], enc.word_ptr, enc.word_pieces, pool)[0, 0]
+        out[i] = pool_words(table[enc.ids][None], enc.word_ptr, enc.word_tokens, pool)[0, 0]
     return out

@@ -151,7 +151,7 @@ def embed_shard(extractor: Extractor, records: list[Record], layout: Layout) -> 
             "text": [d[0] for d in done],
             "token_ptr": token_ptr,
             "word_ptr": word_ptr,
-            "pieces": [piece for d in done for piece in d[1]],
+            "tokens": [token for d in done for token in d[1]],
             "special": np.concatenate([d[2] for d in done]),
             "offsets": np.concatenate([d[3] for d in done]).reshape(-1, 2),
             "words": [word for d in done for word in d[4]],

@@ -28,7 +28,7 @@ class StoredText:
         id: the text's stable id (a line number, row index, or the input's id column).
         index: its position in the store.
         text: the text.
-        pieces: ``tokens`` piece strings, specials included.
+        tokens: ``tokens`` piece strings, specials included (as ``Embedding.tokens``).
         special: ``(tokens,)`` bool, True for special tokens.
         offsets: ``(tokens, 2)`` character span of each piece (``(0, 0)`` for specials).
         words: the words.
@@ -42,7 +42,7 @@ class StoredText:
     id: str
     index: int
     text: str
-    pieces: list[str]
+    tokens: list[str]
     special: np.ndarray
     offsets: np.ndarray
     words: list[str]
@@ -54,7 +54,7 @@ class StoredText:
 
     def __repr__(self) -> str:
         preview = self.text if len(self.text) <= 40 else self.text[:37] + "..."
-        return f"StoredText(id={self.id!r}, {preview!r}, tokens={len(self.pieces)}, words={len(self.words)})"
+        return f"StoredText(id={self.id!r}, {preview!r}, tokens={len(self.tokens)}, words={len(self.words)})"
 
 
 class Store(Sequence[StoredText]):
@@ -154,7 +154,8 @@ class Store(Sequence[StoredText]):
         return [self._arrays_of(shard)[f"{kind}_vectors"] for shard in range(len(self._paths))]
 
     def to_dataset(self) -> Any:
-        """The texts as a ``datasets.Dataset`` (id, text, pieces, special, offsets, words, word_spans).
+        """The texts as a ``datasets.Dataset`` (id, text, tokens, special, offsets, words, word_spans; ``pieces``
+        instead of ``tokens`` in older stores).
 
         The shards' Arrow files are opened in place (memory-mapped, nothing copied). Vectors are not included:
         read them with ``store[i]`` or :meth:`arrays`, or add them with ``dataset.map`` if a copy is wanted.
@@ -248,7 +249,7 @@ class Store(Sequence[StoredText]):
             id=meta["id"],
             index=index,
             text=meta["text"],
-            pieces=meta["pieces"],
+            tokens=meta["tokens"] if "tokens" in meta else meta["pieces"],  # "pieces" in older stores
             special=np.asarray(meta["special"], dtype=bool),
             offsets=np.asarray(meta["offsets"], dtype=np.int64).reshape(-1, 2),
             words=meta["words"],

@@ -8,7 +8,7 @@ A shard ``shards/000003/`` holds:
   ``(texts + 1,)``: the rows of text ``i`` are ``ptr[i]:ptr[i + 1]``. A text's rows are contiguous, so reading one
   text reads one block. The metadata holds the shard's number, its text count and the hash of its input.
 - ``texts.arrow``: an Arrow IPC stream (the format of ``datasets``' own cache), a row per text: ``id``, ``text``,
-  ``pieces``, ``special``, ``offsets``, ``words``, ``word_spans``.
+  ``tokens``, ``special``, ``offsets``, ``words``, ``word_spans``.
 - ``files.json``: the size in bytes and SHA-256 of the two files above, written last. The manifest copies it
   into the shard's entry; a resumed run checks sizes always and checksums with ``verify=True``, and
   :func:`check_shard` says what is wrong with a damaged shard.
@@ -156,7 +156,7 @@ def text_table(columns: dict[str, Any]) -> Any:
 
     Args:
         columns: ``id``, ``text`` (lists of strings, one per text), ``token_ptr``, ``word_ptr`` (``(texts + 1,)``),
-            ``pieces``, ``words`` (flat lists of strings), ``special`` (``(tokens,)`` bool), ``offsets``
+            ``tokens``, ``words`` (flat lists of strings), ``special`` (``(tokens,)`` bool), ``offsets``
             (``(tokens, 2)``) and ``word_spans`` (``(words, 2)``).
     """
     import pyarrow as pa
@@ -171,7 +171,7 @@ def text_table(columns: dict[str, Any]) -> Any:
         {
             "id": pa.array(columns["id"], pa.string()),
             "text": pa.array(columns["text"], pa.string()),
-            "pieces": pa.ListArray.from_arrays(token_ptr, pa.array(columns["pieces"], pa.string())),
+            "tokens": pa.ListArray.from_arrays(token_ptr, pa.array(columns["tokens"], pa.string())),
             "special": pa.ListArray.from_arrays(token_ptr, pa.array(np.asarray(columns["special"], dtype=bool))),
             "offsets": pa.ListArray.from_arrays(token_ptr, pairs(columns["offsets"])),
             "words": pa.ListArray.from_arrays(word_ptr, pa.array(columns["words"], pa.string())),

@@ -217,8 +217,8 @@ def stats(
             used[content[content < len(used)]] = True
             counts = np.diff(item.word_ptr)
             if unk is not None:
-                owner = np.repeat(np.arange(len(counts)), counts)  # the word of every entry of word_pieces
-                totals["words_unknown"] += len(np.unique(owner[item.ids[item.word_pieces] == unk]))
+                owner = np.repeat(np.arange(len(counts)), counts)  # the word of every entry of word_tokens
+                totals["words_unknown"] += len(np.unique(owner[item.ids[item.word_tokens] == unk]))
             totals["words"] += len(counts)
             totals["pieces"] += len(content)
             totals["word_pieces"] += int(counts.sum())
