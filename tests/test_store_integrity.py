@@ -244,4 +244,11 @@ def test_a_store_with_the_older_column_names_still_reads(tiny_bert, tmp_path):
     old = table.rename_columns(["pieces" if n == "tokens" else n for n in table.column_names])
     with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_stream(sink, old.schema) as writer:
         writer.write_table(old)
+    manifest = json.loads((directory / MANIFEST).read_text())  # as a version 1 store: no file records
+    manifest["version"] = 1
+    for entry in manifest["shards"]:
+        del entry["files"]
+    (directory / MANIFEST).write_text(json.dumps(manifest))
+    (directory / SHARDS / shard_name(0) / "files.json").unlink()
     assert [t.tokens for t in open_store(directory)] == expected
+    assert open_store(directory).verify() == []
