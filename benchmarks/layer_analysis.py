@@ -30,8 +30,8 @@ import numpy as np
 import torch
 
 from ctxemb.analysis import LayerGeometry, LayerProbe, read_conllu, read_corpus, word_features
-from ctxemb.analysis.layer_compare import analyse_models, model_name, summary_table
-from ctxemb.analysis.plots import plot_cka, plot_layer_curves, plot_probe
+from ctxemb.analysis.geometry.compare import analyse_models, model_name, summary_table
+from ctxemb.analysis.geometry.plots import plot_cka, plot_layer_curves, plot_probe
 from ctxemb.testing import SUPPORTED_FAMILIES, tiny_checkpoint
 
 FIXTURE = Path(__file__).resolve().parent.parent / "tests" / "data" / "en_fixture.conllu"

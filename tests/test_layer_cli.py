@@ -1,4 +1,4 @@
-"""``ctxemb layers`` and ``ctxemb probe layers`` on tiny checkpoints: files, numbers equal to the library's, errors."""
+"""``ctxemb geometry`` and ``ctxemb probe pos`` on tiny checkpoints: files, numbers equal to the library's, errors."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ def test_layers_cli_two_models(tiny_dir, small_corpus, tmp_path, capsys):
     bert, gpt2 = tiny_dir("bert"), tiny_dir("gpt2")
     options = ["--samples", "40", "--min-contexts", "3", "--max-words", "30", "--cka-samples", "200", "--seed", "1"]
     options += ["--metrics", "anisotropy,selfsim,rogue,cka"]
-    argv = ["layers", "--model", str(bert), "--model", str(gpt2), "--corpus", str(small_corpus)]
+    argv = ["geometry", "--model", str(bert), "--model", str(gpt2), "--corpus", str(small_corpus)]
     assert main([*argv, *options, "--device", "cpu", "--no-progress", "--output", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "| model | layer | anisotropy |" in out and "| gpt2 | 3 |" in out
@@ -61,7 +61,7 @@ def test_layers_cli_metric_choice_and_errors(tiny_dir, small_corpus, tmp_path, c
 
 
 def test_probe_layers_cli(tiny_dir, tmp_path, capsys):
-    argv = ["probe", "layers", "--model", str(tiny_dir("bert")), "--conllu", str(FIXTURE), "--folds", "2"]
+    argv = ["probe", "pos", "--model", str(tiny_dir("bert")), "--conllu", str(FIXTURE), "--folds", "2"]
     argv += ["--max-sentences", "20", "--mix-iter", "50"]
     assert main([*argv, "--device", "cpu", "--no-progress", "--output", str(tmp_path)]) == 0
     out = capsys.readouterr().out

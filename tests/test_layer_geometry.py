@@ -9,7 +9,7 @@ import pytest
 from sklearn.decomposition import PCA
 
 from ctxemb.analysis import LayerGeometry, cross_model_cka, read_corpus
-from ctxemb.analysis.geometry import (
+from ctxemb.analysis.geometry.metrics import (
     cosine_contributions,
     intra_similarity,
     max_explainable_variance,
@@ -18,7 +18,7 @@ from ctxemb.analysis.geometry import (
     self_similarity,
     standardise,
 )
-from ctxemb.analysis.sampling import UnitOptions, is_punctuation, plan_sample, split_sentences
+from ctxemb.analysis.geometry.sampling import UnitOptions, is_punctuation, plan_sample, split_sentences
 
 
 def _cos(a: np.ndarray, b: np.ndarray) -> float:

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from ctxemb.analysis import LayerProbe, LayerReport
-from ctxemb.analysis.plots import plot_cka, plot_layer_curves, plot_probe
+from ctxemb.analysis.geometry.plots import plot_cka, plot_layer_curves, plot_probe
 
 
 def _report(model: str, layers: int) -> LayerReport:

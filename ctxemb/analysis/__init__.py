@@ -1,14 +1,12 @@
-"""Analyses of contextual embeddings: polysemy probes and layer analyses (geometry, CKA, probes)."""
+"""Analyses of contextual embeddings: polysemy probes (``polysemy/``), layer geometry (``geometry/``: anisotropy,
+self-similarity, CKA ...) and linear probes of word features (``probing``, on CoNLL-U data read by ``conllu``)."""
 
 from __future__ import annotations
 
-from .cka import cka_matrix, linear_cka, minibatch_cka
 from .conllu import ConlluSentence, read_conllu
-from .layer_report import LayerReport
-from .layerwise import LayerGeometry, cross_model_cka
+from .geometry import LayerGeometry, LayerReport, cka_matrix, cross_model_cka, linear_cka, minibatch_cka, read_corpus
 from .polysemy import PolysemyProbe, PolysemyReport, load_data
 from .probing import LayerProbe, word_features
-from .sampling import read_corpus
 
 __all__ = [
     "ConlluSentence",

@@ -7,9 +7,9 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from . import demo, extract, layers, probe, static, store, tokenizer
+from . import demo, extract, geometry, probe, static, store, tokenizer
 
-SUBCOMMANDS = (extract, store, demo, probe, tokenizer, layers, static)
+SUBCOMMANDS = (extract, store, demo, probe, tokenizer, geometry, static)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-from . import probe_layers, probe_polysemy
+from . import probe_polysemy, probe_pos
 
-PROBES = (probe_polysemy, probe_layers)
+PROBES = (probe_polysemy, probe_pos)
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -1,7 +1,7 @@
-"""``ctxemb layers``: per-layer geometry of one or more models over a corpus (anisotropy, self-similarity, MEV,
+"""``ctxemb geometry``: per-layer geometry of one or more models over a corpus (anisotropy, self-similarity, MEV,
 rogue dimensions, norms, CKA), written as tables and plots.
 
-Example: ``ctxemb layers --model minilm --corpus news.txt --metrics anisotropy,selfsim,mev,rogue,cka --output out``.
+Example: ``ctxemb geometry --model minilm --corpus news.txt --metrics anisotropy,selfsim,mev,rogue,cka --output out``.
 Give ``--model`` several times to compare models: one line per model in the curves, and CKA across models on the
 same words.
 """
@@ -19,11 +19,12 @@ logger = logging.getLogger("ctxemb")
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the subcommand."""
-    from ..analysis.layerwise import GEOMETRY_METRICS
-    from ..analysis.sampling import CONTEXT_SPLITS, KEEP, UNITS
+    from ..analysis.geometry.layerwise import GEOMETRY_METRICS
+    from ..analysis.geometry.sampling import CONTEXT_SPLITS, KEEP, UNITS
 
     p = sub.add_parser(
-        "layers",
+        "geometry",
+        aliases=["layers"],  # the name before 0.2, kept for one release
         help="per-layer anisotropy, self-similarity, MEV, rogue dimensions, CKA",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -59,7 +60,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def parse_metrics(spec: str) -> tuple[str, ...]:
     """``--metrics`` as a tuple of metric names (``all`` for every one)."""
-    from ..analysis.layerwise import GEOMETRY_METRICS
+    from ..analysis.geometry.layerwise import GEOMETRY_METRICS
 
     if spec.strip() == "all":
         return GEOMETRY_METRICS
@@ -74,10 +75,10 @@ def parse_metrics(spec: str) -> tuple[str, ...]:
 
 def run(args: argparse.Namespace) -> int:
     """Analyse every model, print the table, write CSV/JSON per model, the curves and the CKA heatmaps."""
-    from ..analysis.layer_compare import analyse_models, model_name, summary_table
-    from ..analysis.layerwise import LayerGeometry
-    from ..analysis.plots import plot_cka, plot_layer_curves
-    from ..analysis.sampling import read_corpus
+    from ..analysis.geometry.compare import analyse_models, model_name, summary_table
+    from ..analysis.geometry.layerwise import LayerGeometry
+    from ..analysis.geometry.plots import plot_cka, plot_layer_curves
+    from ..analysis.geometry.sampling import read_corpus
 
     models = args.model or ["minilm"]
     metrics = parse_metrics(args.metrics)

@@ -30,14 +30,14 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 from tqdm.auto import tqdm
 
-from ..encoding import encode
-from ..layers import LayerSelection, resolve_layers
-from ..pooling import WORD_POOLS, WordPool, check_pool
-from ..textlines import read_lines
+from ...encoding import encode
+from ...layers import LayerSelection, resolve_layers
+from ...pooling import WORD_POOLS, WordPool, check_pool
+from ...textlines import read_lines
 
 if TYPE_CHECKING:
-    from ..encoding import Encoded
-    from ..extractor import Extractor
+    from ...encoding import Encoded
+    from ...extractor import Extractor
 
 logger = logging.getLogger(__name__)
 
@@ -273,7 +273,7 @@ def collect(
         The array fields of :class:`CorpusSample` (``random``, ``intra``, ``norms``, ``mean``, ``std``, ``cka``,
         ``occurrences``), plus ``layers``.
     """
-    from .geometry import intra_similarity
+    from .metrics import intra_similarity
 
     kept = resolve_layers(layers, extractor.num_layers)
     wanted: dict[tuple[int, int], list[tuple[str, int]]] = {}

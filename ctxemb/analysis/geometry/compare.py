@@ -15,8 +15,8 @@ import numpy as np
 from .cka import cka_matrix
 
 if TYPE_CHECKING:
-    from .layer_report import LayerReport
     from .layerwise import LayerGeometry
+    from .report import LayerReport
 
 logger = logging.getLogger(__name__)
 
@@ -44,7 +44,7 @@ def analyse_models(
 
     Each model is loaded, sampled and released before the next one. With the ``cka`` metric and word units, every
     report after the first also gets ``cka["vs FIRST"]``: the layer x layer CKA between it (rows) and the first
-    model (columns) on the same words (:func:`~ctxemb.analysis.layerwise.cross_model_cka`); a model whose
+    model (columns) on the same words (:func:`~ctxemb.analysis.geometry.layerwise.cross_model_cka`); a model whose
     sampled words differ (a word with no piece in one tokenizer) gets none, with a log message.
 
     Args:
@@ -67,7 +67,7 @@ def analyse_models(
     """
     from tqdm.auto import tqdm
 
-    from ..extractor import Extractor
+    from ...extractor import Extractor
 
     if not models:
         raise ValueError("no model to analyse")

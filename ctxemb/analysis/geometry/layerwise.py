@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
-from ..layers import LayerSelection
-from ..pooling import WordPool
+from ...layers import LayerSelection
+from ...pooling import WordPool
 from .cka import cka_matrix
-from .geometry import (
+from .metrics import (
     grouped,
     max_explainable_variance,
     mean_pairwise_cosine,
@@ -19,11 +19,11 @@ from .geometry import (
     self_similarity,
     standardise,
 )
-from .layer_report import LayerReport
+from .report import LayerReport
 from .sampling import CorpusSample, Keep, UnitOptions, Units, collect, eligible_units, plan_sample
 
 if TYPE_CHECKING:
-    from ..extractor import Extractor
+    from ...extractor import Extractor
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +36,7 @@ class LayerGeometry:
     """Per-layer geometry of a model over a corpus (anisotropy, self-similarity, MEV, norms, rogue dims, CKA).
 
     The constructor only stores the options. :meth:`run` tokenizes the corpus, draws one sample with ``seed``
-    (see :mod:`ctxemb.analysis.sampling` for what enters it), embeds only the texts it needs, and computes:
+    (see :mod:`ctxemb.analysis.geometry.sampling` for what enters it), embeds only the texts it needs, and computes:
 
     - ``anisotropy``: the mean cosine over all pairs of ``samples`` units, one from each of ``samples`` different
       texts (Ethayarajh 2019's baseline; ``samples * (samples - 1) / 2`` pairs).

@@ -1,4 +1,4 @@
-"""``ctxemb probe layers``: a linear probe per layer on word labels from a CoNLL-U file (UPOS by default), with a
+"""``ctxemb probe pos``: a linear probe per layer on word labels from a CoNLL-U file (UPOS by default), with a
 control task (selectivity, Hewitt & Liang 2019) and a scalar-mix probe over all layers (Tenney et al. 2019).
 """
 
@@ -18,7 +18,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     """Add the sub-subcommand."""
     from ..analysis.conllu import FIELDS
 
-    p = sub.add_parser("layers", help="linear probe per layer on CoNLL-U labels, control task, scalar mix")
+    p = sub.add_parser(
+        "pos",
+        aliases=["layers"],  # the name before 0.2, kept for one release
+        help="linear probe per layer on CoNLL-U labels (UPOS by default), control task, scalar mix",
+    )
     p.description = __doc__
     p.add_argument("--model", default="minilm", help="local directory, hub id, or alias (default: minilm)")
     p.add_argument("--conllu", required=True, type=Path, help="a CoNLL-U file (Universal Dependencies format)")
@@ -42,8 +46,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """Read the CoNLL-U file, embed its words, probe every layer, print the table and write JSON, markdown, PNG."""
     from ..analysis.conllu import read_conllu
-    from ..analysis.layer_compare import model_name
-    from ..analysis.plots import plot_probe
+    from ..analysis.geometry.compare import model_name
+    from ..analysis.geometry.plots import plot_probe
     from ..analysis.probing import LayerProbe, word_features
     from ..extractor import Extractor
 

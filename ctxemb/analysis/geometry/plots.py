@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 
 if TYPE_CHECKING:
-    from .layer_report import LayerReport
-    from .probing import LayerProbe
+    from ..probing import LayerProbe
+    from .report import LayerReport
 
 XAxis = Literal["layer", "depth"]
 
