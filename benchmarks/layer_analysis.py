@@ -123,7 +123,7 @@ def main() -> None:
             probe_lines += [
                 f"#### {name} ({len(labels)} words, {len(sentences)} sentences, {seconds:.1f} s)",
                 "",
-                probe.format(),
+                probe.table(),
                 "",
                 f"Scalar-mix weights by layer: {weights}; centre of gravity {probe.centre_of_gravity_:.2f}; "
                 f"in each fold: {', '.join(f'{c:.2f}' for c in probe.mix_weights_folds_ @ np.asarray(layers, float))}.",

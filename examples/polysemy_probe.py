@@ -33,7 +33,7 @@ def main() -> None:
         probe = PolysemyProbe(mixes=("mean", upper), postprocess=method)
         report = probe.run(data, static=static, vectors=vectors, layers=layers, model_name=args.model)
         print(f"\n== post-processing: {method} ==")
-        print(report.format())
+        print(report.table())
         report.to_csv(args.output / f"polysemy-{method}.csv")
         print(f"plot: {report.plot(args.output / f'polysemy-{method}.png')}")
 

@@ -184,7 +184,7 @@ def test_end_to_end_on_tiny_bert(tiny_bert, small_corpus):
     assert report.options["samples"] == 30 and report.options["seed"] == 0 and report.options["pairs"] == 435
     m = report.cka["within"]
     assert m.shape == (4, 4) and np.allclose(np.diag(m), 1.0)
-    assert "| layer | anisotropy |" in report.format()
+    assert "| layer | anisotropy |" in report.table()
 
 
 def test_identical_contexts_give_self_similarity_one_end_to_end(tiny_bert):

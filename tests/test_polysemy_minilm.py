@@ -68,7 +68,7 @@ def test_report_files(report, tmp_path):
     assert document["data"] == "bundled" and "knn_accuracy" in document["metrics"]
     png = report.plot(tmp_path / "p.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 20_000
-    table = report.format()
+    table = report.table()
     assert "static context (word2vec)" in table and "mix concat" in table
 
 

@@ -79,7 +79,7 @@ def test_scalar_mix_probe_weights_the_informative_layer():
     assert probe.mix_accuracy_ > 0.9
     data = probe.to_dict()
     assert data["layers"] == [3, 4, 5, 6] and data["control_accuracy"] == [None] * 4
-    assert "scalar mix (centre of gravity" in probe.format()
+    assert "scalar mix (centre of gravity" in probe.table()
 
 
 def test_identical_layers_get_equal_mix_weights():
@@ -125,4 +125,4 @@ def test_pos_selectivity_is_positive_on_minilm(minilm_pos):
     _, (features, labels, types, groups, layers) = minilm_pos
     probe = LayerProbe(folds=3, mix="none").fit(features, labels, types=types, groups=groups, layers=layers)
     assert (probe.accuracy_ > probe.majority_ + 0.3).all()
-    assert (probe.selectivity_ > 0.1).all(), probe.format()
+    assert (probe.selectivity_ > 0.1).all(), probe.table()

@@ -100,12 +100,15 @@ def test_table_csv_and_json(tmp_path, wordsim_words):
         {"a": _random_vectors(wordsim_words), "b": _random_vectors(wordsim_words[:50], 4)}, ["wordsim353"]
     )
     table = result.table()
+    assert str(result) == table and result._repr_html_().startswith("<pre>")
     assert table.splitlines()[2].startswith("a ") and "100%" in table.splitlines()[2]
     assert f"wordsim353: {result.row('a', 'wordsim353').matched} of 353" in table
-    result.to_csv(tmp_path / "t.csv")
+    assert result.to_csv(tmp_path / "t.csv") == tmp_path / "t.csv"  # every report's to_csv returns the path
     lines = (tmp_path / "t.csv").read_text().splitlines()
     assert lines[0].startswith("model,task,metric,score") and len(lines) == 3
-    records = json.loads(result.to_json(tmp_path / "t.json"))
+    assert result.to_json(tmp_path / "t.json") == tmp_path / "t.json"
+    records = json.loads((tmp_path / "t.json").read_text())
+    assert json.loads(result.to_json()) == records  # without a path: the JSON text
     assert records[1]["model"] == "b" and records[1]["covered"] == result.row("b", "wordsim353").covered
     assert not any(isinstance(v, float) and math.isnan(v) for r in records for v in r.values())
 

@@ -24,6 +24,7 @@ import numpy as np
 
 from ..layers import LayerSelection
 from ..pooling import WordPool
+from ..reports import TableReport
 from ..threads import thread_limit
 
 if TYPE_CHECKING:
@@ -66,7 +67,7 @@ def sentence_folds(groups: np.ndarray, folds: int, seed: int = 0) -> np.ndarray:
     return np.array([fold_of[g] for g in groups.tolist()], dtype=np.int64)
 
 
-class LayerProbe:
+class LayerProbe(TableReport):
     """A linear probe on every layer, its control task, and a scalar-mix probe over all layers.
 
     The constructor only stores the options; :meth:`fit` runs the cross-validation and sets the ``*_`` attributes.
@@ -255,7 +256,7 @@ class LayerProbe:
             optimiser.step(objective)
         return mixer, head
 
-    def format(self, digits: int = 3) -> str:
+    def table(self, digits: int = 3) -> str:
         """A markdown table: accuracy, control accuracy and selectivity per layer, then the mix and the baseline."""
         lines = ["| layer | accuracy | control | selectivity |", "|---|---|---|---|"]
         for k, a, c, s in zip(self.layers_, self.accuracy_, self.control_accuracy_, self.selectivity_):

@@ -116,7 +116,7 @@ def probe(args: argparse.Namespace, data_spec: str, output: Path) -> tuple[Polys
 
 def print_report(report: PolysemyReport, files: dict[str, Path]) -> None:
     """Print the table, the skipped words and where the files are."""
-    print(report.format())
+    print(report.table())
     if report.skipped_words:
         print(f"\nSkipped from the sense metrics (one sense only): {', '.join(report.skipped_words)}")
     print()

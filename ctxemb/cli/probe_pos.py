@@ -77,10 +77,10 @@ def run(args: argparse.Namespace) -> int:
         "plot": args.output / "probe.png",
     }
     files["JSON"].write_text(json.dumps(result, indent=1), encoding="utf-8")
-    files["table (markdown)"].write_text(f"{heading}\n\n{probe.format()}\n", encoding="utf-8")
+    files["table (markdown)"].write_text(f"{heading}\n\n{probe.table()}\n", encoding="utf-8")
     plot_probe(probe, files["plot"], title=heading)
     print(heading + "\n")
-    print(probe.format())
+    print(probe.table())
     if args.mix == "scalar":
         weights = ", ".join(f"{k}: {w:.2f}" for k, w in zip(probe.layers_, probe.mix_weights_))
         print(f"\nScalar-mix weights ({weights}); centre of gravity {probe.centre_of_gravity_:.2f}")

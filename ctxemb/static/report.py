@@ -9,6 +9,8 @@ import os
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
+from ..reports import TableReport
+
 
 @dataclass(frozen=True)
 class ScoreRow:
@@ -40,7 +42,7 @@ class ScoreRow:
         return self.covered / self.total
 
 
-class Evaluation:
+class Evaluation(TableReport):
     """Scores of several models on several tasks (see :func:`~ctxemb.static.evaluate`).
 
     Args:
@@ -75,25 +77,28 @@ class Evaluation:
         """The rows as dictionaries (with ``coverage``); NaN stays NaN."""
         return [{**asdict(r), "coverage": r.coverage} for r in self.rows]
 
-    def to_csv(self, path: str | os.PathLike[str]) -> None:
-        """Write one line per row (long format) with a header."""
+    def to_csv(self, path: str | os.PathLike[str]) -> Path:
+        """Write one line per row (long format) with a header; returns the path."""
         names = [f.name for f in fields(ScoreRow)] + ["coverage"]
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         with open(path, "w", newline="", encoding="utf-8") as f:
             writer = csv.DictWriter(f, fieldnames=names)
             writer.writeheader()
             writer.writerows(self.to_records())
+        return Path(path)
 
-    def to_json(self, path: str | os.PathLike[str] | None = None) -> str:
-        """The rows as a JSON list (NaN written as ``null``); also written to ``path`` when given."""
+    def to_json(self, path: str | os.PathLike[str] | None = None) -> str | Path:
+        """The rows as a JSON list (NaN written as ``null``): written to ``path`` (and the path returned), or, without
+        a path, returned as a string."""
         records = [
             {k: None if isinstance(v, float) and math.isnan(v) else v for k, v in r.items()} for r in self.to_records()
         ]
         text = json.dumps(records, indent=1)
-        if path is not None:
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-            Path(path).write_text(text + "\n", encoding="utf-8")
-        return text
+        if path is None:
+            return text
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        Path(path).write_text(text + "\n", encoding="utf-8")
+        return Path(path)
 
     def table(self) -> str:
         """A readable wide table: one line per model; per task the score, the coverage and the matched score."""
@@ -115,9 +120,6 @@ class Evaluation:
         )
         lines.append(f"matched = the items every model covers ({counts})")
         return "\n".join(lines)
-
-    def __str__(self) -> str:
-        return self.table()
 
     def __repr__(self) -> str:
         return f"Evaluation(models={self.models}, tasks={self.tasks})"

@@ -13,6 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from ...reports import TableReport
+
 METRIC_NAMES: dict[str, str] = {  # metric -> what it is, for tables and plots
     "anisotropy": "anisotropy: mean cosine of random units from different texts",
     "selfsim": "self-similarity: mean cosine of a word's occurrences",
@@ -33,7 +35,7 @@ METRIC_NAMES: dict[str, str] = {  # metric -> what it is, for tables and plots
 
 
 @dataclass(eq=False)
-class LayerReport:
+class LayerReport(TableReport):
     """Per-layer metrics of one model over one corpus.
 
     Attributes:
@@ -74,7 +76,7 @@ class LayerReport:
         pairs = sorted((k, v) for m, k, v in self.rows if m == metric)
         return [k for k, _ in pairs], [v for _, v in pairs]
 
-    def format(self, metrics: Sequence[str] | None = None, digits: int = 3) -> str:
+    def table(self, metrics: Sequence[str] | None = None, digits: int = 3) -> str:
         """A markdown table: one row per layer, one column per metric."""
         metrics = [m for m in (metrics or self.metrics) if m in self.metrics]
         lines = ["| layer | " + " | ".join(metrics) + " |", "|---" * (len(metrics) + 1) + "|"]

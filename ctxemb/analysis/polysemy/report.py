@@ -9,6 +9,8 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from ...reports import TableReport
+
 PROBE_METRICS: dict[str, str] = {
     "self_similarity": "mean cosine between two occurrences of the same word (Ethayarajh 2019)",
     "anisotropy": "mean cosine between occurrences of different words",
@@ -56,7 +58,7 @@ class ProbeRow:
     n: int
 
 
-class PolysemyReport:
+class PolysemyReport(TableReport):
     """The tidy table of a probe run, with the words skipped by the sense metrics.
 
     Args:
@@ -134,7 +136,7 @@ class PolysemyReport:
         path.write_text(json.dumps(document, indent=1) + "\n", encoding="utf-8")
         return path
 
-    def format(self, columns: dict[str, str] | None = None) -> str:
+    def table(self, columns: dict[str, str] | None = None) -> str:
         """A readable wide table: one line per layer, mix, static baseline and label baseline."""
         columns = columns or COLUMNS
         present = {row.metric for row in self.rows}
