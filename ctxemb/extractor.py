@@ -219,7 +219,7 @@ class Extractor:
         layers: LayerSelection | None = None,
         progress: bool = False,
     ) -> np.ndarray:
-        """Embed target occurrences given by character spans: ``(n, layers, dim)``.
+        """Embed target occurrences given by character spans: ``(layers, n, dim)``, layers first as everywhere.
 
         Each target is ``(text, (start, end))``; the span picks the occurrence and must fall on piece
         boundaries. Texts shared by several targets are embedded once.
@@ -234,7 +234,7 @@ class Extractor:
         texts, which = check_targets(targets)
         dim = self.model.config.hidden_size * (2 if pool == "first_last" else 1)
         if not texts:
-            return np.zeros((0, len(kept), dim), dtype=np.float32)
+            return np.zeros((len(kept), 0, dim), dtype=np.float32)
         encoded = encode(self.tokenizer, texts, self.split, self.lang)
         selected, problems = [], []
         for i, (text, (start, end)) in enumerate(targets):
@@ -253,9 +253,9 @@ class Extractor:
         if problems:
             raise ValueError(_summarise(problems, "bad target span"))
         hidden = self._run(encoded, kept, progress)
-        out = np.empty((len(targets), len(kept), dim), dtype=np.float32)
+        out = np.empty((len(kept), len(targets), dim), dtype=np.float32)
         for i, inside in enumerate(selected):
-            out[i] = pool_words(hidden[which[i]], np.array([0, len(inside)]), inside, pool)[:, 0]
+            out[:, i] = pool_words(hidden[which[i]], np.array([0, len(inside)]), inside, pool)[:, 0]
         return out
 
     def _run(self, encoded: list[Encoded], layers: tuple[int, ...], progress: bool) -> list[np.ndarray]:

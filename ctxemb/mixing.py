@@ -1,7 +1,7 @@
 """Combining layers: fixed mixes of an array, and ELMo's learnable scalar mix.
 
 ``mix`` works on any array with a layer axis (``(layers, words, dim)``, ``(layers, dim)``,
-``(n, layers, dim)`` ...). ``ScalarMix`` is a torch module to train on top of extracted layers.
+``(layers, n, dim)`` ...). ``ScalarMix`` is a torch module to train on top of extracted layers.
 """
 
 from __future__ import annotations

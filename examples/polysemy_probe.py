@@ -25,7 +25,7 @@ def main() -> None:
 
     ext = ctxemb.Extractor.from_pretrained(args.model)
     data = prepare(load_bundled())  # 728 sentences, 44 words, 91 senses, train/test splits, WiC-style pairs
-    vectors, layers = PolysemyProbe().embed(ext, data)  # (n, layers, dim): embed once, probe many times
+    vectors, layers = PolysemyProbe().embed(ext, data)  # (layers, n, dim): embed once, probe many times
     upper = ctxemb.ScalarMix(len(layers), initial_weights=[float(k) for k in range(len(layers))])
     static = {"word2vec": default_static_vectors()}  # trained on gensim's text8 sample, cached
     args.output.mkdir(parents=True, exist_ok=True)

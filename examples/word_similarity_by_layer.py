@@ -30,8 +30,8 @@ def main() -> None:
     vectors = {}
     for name, (first, second) in pairs.items():
         targets = [(text, (text.index("light"), text.index("light") + 5)) for text in (first, second)]
-        v = ext.embed_spans(targets, pool="mean")  # (2, layers, dim)
-        vectors[name] = cosine(v[0], v[1])
+        v = ext.embed_spans(targets, pool="mean")  # (layers, 2, dim)
+        vectors[name] = cosine(v[:, 0], v[:, 1])
     for k in range(ext.num_layers + 1):
         print(f"{k:>5}  " + "  ".join(f"{vectors[name][k]:>32.3f}" for name in pairs))
     # The same through whole-text results and a layer mix:

@@ -139,7 +139,7 @@ def test_odd_inputs_give_correct_results(tiny_bert, files):
     # a call's own layers are what is checked, not a default it overrides
     assert Extractor(tiny_bert.model, tiny_bert.tokenizer, layers=8).embed(["a b"], layers=[0])[0].layers == (0,)
     spans = tiny_bert.embed_spans([])
-    assert spans.shape == (0, tiny_bert.num_layers + 1, 32) and spans.dtype == np.float32
+    assert spans.shape == (tiny_bert.num_layers + 1, 0, 32) and spans.dtype == np.float32
     text = "the river bank"
     np.testing.assert_array_equal(
         tiny_bert.embed_spans([(text, (np.int64(10), np.int64(14)))]), tiny_bert.embed_spans([(text, (10, 14))])

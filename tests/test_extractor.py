@@ -166,8 +166,8 @@ def test_spans_equal_word_vectors(extractor):
     s, e = result.word_spans[w]
     for pool in ("first", "last", "mean", "max", "first_last"):
         got = extractor.embed_spans([(text, (int(s), int(e))), (SENTENCES[0], (4, 8))], pool=pool)
-        assert got.shape[:2] == (2, extractor.num_layers + 1)
-        np.testing.assert_allclose(got[0], result.word_vectors(pool)[:, w], **TOL)
+        assert got.shape[:2] == (extractor.num_layers + 1, 2)
+        np.testing.assert_allclose(got[:, 0], result.word_vectors(pool)[:, w], **TOL)
 
 
 def test_span_errors_name_every_bad_target(extractor):

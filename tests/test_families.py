@@ -126,7 +126,7 @@ def test_words_specials_and_pools(fam):
     w = result.words.index("bank")
     s, e = result.word_spans[w]
     np.testing.assert_allclose(
-        fam.embed_spans([(text, (int(s), int(e)))], pool="mean")[0], result.word_vectors("mean")[:, w], **TOL
+        fam.embed_spans([(text, (int(s), int(e)))], pool="mean")[:, 0], result.word_vectors("mean")[:, w], **TOL
     )
 
 

@@ -179,7 +179,7 @@ def test_probe_reports_single_sense_words_and_static_floor():
     from gensim.models import KeyedVectors
 
     data = toy_data()
-    vectors = np.stack([toy_vectors(data, 0.3, seed) for seed in range(3)], axis=1)  # (n, layers, dim)
+    vectors = np.stack([toy_vectors(data, 0.3, seed) for seed in range(3)])  # (layers, n, dim)
     keyed = KeyedVectors(4)
     keyed.add_vectors(["bank", "bat", "tree", "river"], np.eye(4, dtype=np.float32))
     report = PolysemyProbe(mixes=("mean", "concat")).run(data, static={"kv": keyed}, vectors=vectors, layers=(0, 1, 2))
@@ -190,7 +190,7 @@ def test_probe_reports_single_sense_words_and_static_floor():
     assert report.value("sense_gap", "static target") == pytest.approx(0.0)
     assert report.value("centroid_accuracy", "static target") == pytest.approx(0.5)
     assert {r for _, r in report.representations()} >= {"mix mean", "mix concat", "most frequent sense"}
-    expected = evaluate(vectors.mean(axis=1), prepare(data))["knn_accuracy"][0]
+    expected = evaluate(vectors.mean(axis=0), prepare(data))["knn_accuracy"][0]
     assert report.value("knn_accuracy", "mix mean") == pytest.approx(expected)
 
 
@@ -214,13 +214,13 @@ def test_postprocessing_formulas():
 
 def test_apply_mix_matches_ctxemb_mix_and_scalar_mix():
     rng = np.random.default_rng(8)
-    x = rng.normal(size=(4, 3, 5)).astype(np.float32)  # (n, layers, dim)
-    np.testing.assert_allclose(apply_mix(x, "mean"), x.mean(axis=1))
-    np.testing.assert_allclose(apply_mix(x, "concat"), mix(x, "concat", axis=1))
-    np.testing.assert_allclose(apply_mix(x, ("weighted", [0.5, 0, 0.5])), (x[:, 0] + x[:, 2]) / 2, rtol=1e-6)
+    x = rng.normal(size=(3, 4, 5)).astype(np.float32)  # (layers, n, dim)
+    np.testing.assert_allclose(apply_mix(x, "mean"), x.mean(axis=0))
+    np.testing.assert_allclose(apply_mix(x, "concat"), mix(x, "concat", axis=0))
+    np.testing.assert_allclose(apply_mix(x, ("weighted", [0.5, 0, 0.5])), (x[0] + x[2]) / 2, rtol=1e-6)
     scalar = ScalarMix(3, initial_weights=[1.0, 0.0, -1.0])
     w = torch.softmax(torch.tensor([1.0, 0.0, -1.0]), 0).numpy()
-    np.testing.assert_allclose(apply_mix(x, scalar), np.einsum("k,nkd->nd", w, x), rtol=1e-5)
+    np.testing.assert_allclose(apply_mix(x, scalar), np.einsum("k,knd->nd", w, x), rtol=1e-5)
     with pytest.raises(ValueError, match="unknown mix 'median'"):
         apply_mix(x, "median")
 

@@ -20,7 +20,7 @@ def bundled():
 
 @pytest.fixture(scope="module")
 def embedded(minilm, bundled):
-    """``(n, layers, dim)`` span vectors of the bundled set on every MiniLM layer, and the layer numbers."""
+    """``(layers, n, dim)`` span vectors of the bundled set on every MiniLM layer, and the layer numbers."""
     return PolysemyProbe().embed(minilm, bundled)
 
 

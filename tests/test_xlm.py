@@ -140,7 +140,7 @@ def test_a_span_inside_a_piece_is_the_cut_error(xlm):
         xlm.embed_spans([(text, (s, e - 1))])
     w = result.words.index("dollars")
     s, e = (int(x) for x in result.word_spans[w])
-    np.testing.assert_allclose(xlm.embed_spans([(text, (s, e))])[0], result.word_vectors("mean")[:, w], **TOL)
+    np.testing.assert_allclose(xlm.embed_spans([(text, (s, e))])[:, 0], result.word_vectors("mean")[:, w], **TOL)
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

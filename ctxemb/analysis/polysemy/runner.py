@@ -38,12 +38,12 @@ def mix_name(spec: MixLike) -> str:
 
 
 def apply_mix(vectors: np.ndarray, spec: MixLike) -> np.ndarray:
-    """Mix the layers of ``(n, layers, dim)`` vectors into ``(n, dim)`` (``concat``: ``(n, layers * dim)``).
+    """Mix the layers of ``(layers, n, dim)`` vectors into ``(n, dim)`` (``concat``: ``(n, layers * dim)``).
 
     ``spec`` is anything :meth:`ctxemb.Mix.of` reads: a mode (``mean | sum | concat``), ``("weighted", weights)``,
     or a :class:`ctxemb.ScalarMix` built for as many layers (applied as it stands, without training).
     """
-    return Mix.of(spec)(vectors, axis=1)
+    return Mix.of(spec)(vectors, axis=0)
 
 
 class PolysemyProbe:
@@ -94,7 +94,7 @@ class PolysemyProbe:
                 raise ValueError(f"unknown static baseline {kind!r}; choose one of {', '.join(STATIC_KINDS)}")
 
     def embed(self, extractor: Extractor, data: ProbeData) -> tuple[np.ndarray, tuple[int, ...]]:
-        """Embed every occurrence once: ``(n, layers, dim)`` and the layer numbers."""
+        """Embed every occurrence once: ``(layers, n, dim)`` and the layer numbers."""
         from ...layers import resolve_layers
 
         layers = resolve_layers(self.layers, extractor.num_layers)
@@ -122,7 +122,7 @@ class PolysemyProbe:
             extractor: the contextual model (not needed when ``vectors`` are given).
             static: one gensim ``KeyedVectors`` (named ``static``) or ``{name: KeyedVectors}``; ``None``: none.
             model_name: the contextual model's name in the report (default: the extractor's ``name``).
-            vectors: precomputed ``(n, layers, dim)`` span vectors of ``data`` (from :meth:`embed`).
+            vectors: precomputed ``(layers, n, dim)`` span vectors of ``data`` (from :meth:`embed`).
             layers: the layer numbers of ``vectors`` (required with it).
 
         Returns:
@@ -135,13 +135,13 @@ class PolysemyProbe:
         if vectors is None and extractor is not None:
             vectors, layers = self.embed(extractor, data)
         if vectors is not None:
-            if layers is None or len(layers) != vectors.shape[1] or len(vectors) != len(data):
+            if layers is None or len(layers) != vectors.shape[0] or vectors.shape[1] != len(data):
                 raise ValueError(
                     f"vectors of shape {vectors.shape} do not match {len(data)} occurrences and layers {layers}"
                 )
             name = model_name or getattr(extractor, "name", None) or "model"
             for k, layer in enumerate(layers):
-                for metric, (value, n) in self._score(vectors[:, k], data).items():
+                for metric, (value, n) in self._score(vectors[k], data).items():
                     rows.append(ProbeRow(str(name), f"layer {layer}", layer, metric, value, n))
             for spec in self.mixes:
                 mixed = apply_mix(vectors, spec)
