@@ -71,3 +71,15 @@ def parse_layers(spec: str) -> LayerSelection:
         return [int(p) for p in spec.split(",")]
     except ValueError:
         raise ValueError(f"cannot parse layer selection {spec!r}; examples: all, 0,3,-1, -4:, 2") from None
+
+
+def layer_name(k: int) -> str:
+    """The one name of layer ``k`` in results, reports and file names: ``layer{k}`` (``layer0`` is the embeddings)."""
+    return f"layer{k}"
+
+
+def layer_of(name: str) -> int | None:
+    """The layer a :func:`layer_name` names (``"layer12"`` -> 12), or ``None`` for any other name."""
+    if name.startswith("layer") and name[5:].isdigit():
+        return int(name[5:])
+    return None

@@ -53,10 +53,10 @@ def test_other_probes_separate_senses_above_baselines(report):
     for metric in ("centroid_accuracy", "ari", "nmi", "wic_accuracy"):
         _, values = report.layer_values(metric)
         assert max(values) > report.value(metric, context) + 0.05, metric
-    assert report.value("centroid_accuracy", "layer 4") > report.value("centroid_accuracy", "most frequent sense")
+    assert report.value("centroid_accuracy", "layer4") > report.value("centroid_accuracy", "most frequent sense")
     # layer 0 has no context: every occurrence of a word is nearly the same vector
-    assert report.value("sense_gap", "layer 0") < 0.01 < report.value("sense_gap", "layer 3")
-    assert report.value("self_similarity", "layer 0") > report.value("self_similarity", "layer 6")
+    assert report.value("sense_gap", "layer0") < 0.01 < report.value("sense_gap", "layer3")
+    assert report.value("self_similarity", "layer0") > report.value("self_similarity", "layer6")
     assert report.skipped_words == ()
 
 
@@ -78,7 +78,7 @@ def test_postprocessing_changes_cosines_not_the_conclusion(bundled, embedded, wo
     processed = PolysemyProbe(layers=layers, mixes=(), postprocess=method).run(
         bundled, static={"word2vec": word2vec}, vectors=vectors, layers=layers
     )
-    assert processed.value("within_sense", "layer 3") < report.value("within_sense", "layer 3")
+    assert processed.value("within_sense", "layer3") < report.value("within_sense", "layer3")
     _, knn = processed.layer_values("knn_accuracy")
     assert min(knn[1:]) > processed.value("knn_accuracy", "static context")
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from ..layers import parse_layers
+from ..layers import layer_of, parse_layers
 from ..pooling import WORD_POOLS
 
 logger = logging.getLogger("ctxemb")
@@ -167,8 +167,8 @@ def _layer_order(files: list[Path]) -> list[Path]:
     def key(p: Path) -> tuple:
         if p.stem == "input":
             return (0, 0, "")
-        if p.stem.startswith("layer") and p.stem[5:].isdigit():
-            return (1, int(p.stem[5:]), "")
+        if layer_of(p.stem) is not None:
+            return (1, layer_of(p.stem), "")
         return (2, 0, p.stem)
 
     return sorted(files, key=key)

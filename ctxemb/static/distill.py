@@ -17,7 +17,7 @@ from gensim.models import KeyedVectors
 from tqdm.auto import tqdm
 
 from ..encoding import encode
-from ..layers import LayerSelection, resolve_layers
+from ..layers import LayerSelection, layer_name, resolve_layers
 from ..pooling import WORD_POOLS, WordPool, check_pool, pool_words
 from ..words import split_words
 from .corpus import Corpus, CorpusSource, Vocabulary, as_corpus
@@ -146,7 +146,7 @@ def distill(
         out["input"] = keyed_vectors(names, input_vectors(extractor, names, pool), used[order])
     means = sums[:, order] / used[order][None, :, None]
     for i, layer in enumerate(kept):
-        out[f"layer{layer}"] = keyed_vectors(names, means[i], used[order])
+        out[layer_name(layer)] = keyed_vectors(names, means[i], used[order])
     return out
 
 

@@ -7,6 +7,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ...layers import layer_of
+
 if TYPE_CHECKING:
     from .report import PolysemyReport
 
@@ -47,7 +49,7 @@ def plot_report(
     rows_n = math.ceil(len(metrics) / columns)
     figure = Figure(figsize=(4.6 * columns, 3.6 * rows_n + 1.0), layout="constrained")
     axes = figure.subplots(rows_n, columns, squeeze=False).ravel()
-    contextual = [(m, r) for m, r in report.representations() if r.startswith("layer ")]
+    contextual = [(m, r) for m, r in report.representations() if layer_of(r) is not None]
     mixes = [(m, r) for m, r in report.representations() if r.startswith("mix ")]
     statics = [(m, r) for m, r in report.representations() if r.startswith("static ")]
     model = contextual[0][0] if contextual else (mixes[0][0] if mixes else "")

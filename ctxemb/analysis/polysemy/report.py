@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from ...layers import layer_of
 from ...reports import TableReport
 
 PROBE_METRICS: dict[str, str] = {
@@ -43,7 +44,8 @@ class ProbeRow:
 
     Attributes:
         model: the contextual model's name, a static model's name, or ``baseline``.
-        representation: ``layer K``, ``mix MODE``, ``static target``, ``static context`` or ``most frequent sense``.
+        representation: ``layerK`` (:func:`ctxemb.layers.layer_name`), ``mix MODE``, ``static target``,
+            ``static context`` or ``most frequent sense``.
         layer: the layer number for ``layer K`` rows, else ``None``.
         metric: one of :data:`PROBE_METRICS`.
         value: the score.
@@ -143,8 +145,8 @@ class PolysemyReport(TableReport):
         shown = {m: h for m, h in columns.items() if m in present}
         labels = []
         for model, representation in self.representations():
-            if representation.startswith("layer "):
-                labels.append(representation[6:])
+            if layer_of(representation) is not None:
+                labels.append(str(layer_of(representation)))
             elif model == "baseline":
                 labels.append(representation)
             elif representation.startswith("static"):

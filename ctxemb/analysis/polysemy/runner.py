@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ...layers import LayerSelection
+from ...layers import LayerSelection, layer_name
 from ...mixing import Mix, MixLike
 from ...pooling import WordPool
 from .data import ProbeData, describe, prepare, sense_words
@@ -142,7 +142,7 @@ class PolysemyProbe:
             name = model_name or getattr(extractor, "name", None) or "model"
             for k, layer in enumerate(layers):
                 for metric, (value, n) in self._score(vectors[k], data).items():
-                    rows.append(ProbeRow(str(name), f"layer {layer}", layer, metric, value, n))
+                    rows.append(ProbeRow(str(name), layer_name(layer), layer, metric, value, n))
             for spec in self.mixes:
                 mixed = apply_mix(vectors, spec)
                 for metric, (value, n) in self._score(mixed, data).items():
