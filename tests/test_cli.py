@@ -18,7 +18,7 @@ def texts_file(tmp_path):
 
 def test_extract_words_round_trip(minilm, texts_file, tmp_path):
     out = tmp_path / "out" / "v.safetensors"
-    assert main(["extract", "--model", "minilm", "--layers", "0,-1", "--pool", "first", "--input",
+    assert main(["extract", "--model", "minilm", "--layers", "0,-1", "--word-pool", "first", "--input",
                  str(texts_file), "--output", str(out), "--device", "cpu", "--no-progress"]) == 0  # fmt: skip
     x = load_extraction(out)
     texts = ["The bank of the river.", "She paid the bank!", "", "state-of-the-art"]
@@ -35,8 +35,8 @@ def test_extract_sentences_from_jsonl(minilm, tmp_path):
     path = tmp_path / "t.jsonl"
     path.write_text(json.dumps({"body": "A first text."}) + "\n" + json.dumps({"body": "Second."}) + "\n")
     out = tmp_path / "s.safetensors"
-    args = ["extract", "--input", str(path), "--field", "body", "--output", str(out), "--level", "sentence"]
-    assert main([*args, "--pool", "cls", "--layers", "-1", "--device", "cpu", "--no-progress"]) == 0
+    args = ["extract", "--input", str(path), "--field", "body", "--output", str(out), "--vectors", "sentence"]
+    assert main([*args, "--sentence-pool", "cls", "--layers", "-1", "--device", "cpu", "--no-progress"]) == 0
     x = load_extraction(out)
     assert x[1].shape == (1, 384)
     np.testing.assert_allclose(
@@ -52,10 +52,17 @@ def test_extract_reports_bad_utf8_line(tmp_path, capsys):
     assert not (tmp_path / "o.safetensors").exists()
 
 
-def test_extract_rejects_wrong_pool_for_level(texts_file, tmp_path, capsys):
+def test_extract_names_what_a_file_cannot_hold_and_the_replaced_options(texts_file, tmp_path, capsys):
     args = ["extract", "--input", str(texts_file), "--output", str(tmp_path / "o.safetensors")]
+    with pytest.raises(SystemExit):  # argparse: a word pool that is not one
+        main([*args, "--word-pool", "cls"])
+    assert main([*args, "--vectors", "token"]) == 2
+    assert "a .safetensors file holds word or sentence vectors, not token" in capsys.readouterr().err
+    assert main([*args, "--vectors", "words"]) == 2
+    assert "--vectors 'words': choose from token, word, sentence" in capsys.readouterr().err
     assert main([*args, "--level", "sentence", "--pool", "first"]) == 2
-    assert "not a sentence pool" in capsys.readouterr().err
+    assert "--level and --pool were replaced by --vectors" in capsys.readouterr().err
+    assert not (tmp_path / "o.safetensors").exists()
 
 
 def test_extract_rejects_bad_layer(texts_file, tmp_path, capsys):

@@ -308,7 +308,7 @@ def test_cli_writes_a_store(tiny_bert, tiny_bert_dir, tmp_path, capsys):
     args = ["extract", "--model", str(tiny_bert_dir), "--input", str(path), "--output", str(out), "--device", "cpu"]
     assert main([*args, "--no-progress"]) == 2
     assert "t.txt:2: not valid UTF-8" in capsys.readouterr().err
-    extra = ["--on-error", "skip", "--vectors", "word,sentence", "--pool", "max", "--store-dtype", "float16"]
+    extra = ["--on-error", "skip", "--vectors", "word,sentence", "--word-pool", "max", "--store-dtype", "float16"]
     assert main([*args, "--no-progress", *extra, "--layers", "0,-1"]) == 0
     store = open_store(out)
     assert store.ids == ["1", "3"] and store.manifest["skipped"] == 1 and store.layers == (0, 3)

@@ -31,12 +31,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("extract", help="embed texts from a file", description=__doc__)
     p.add_argument("--model", default="minilm", help="local directory, hub id, or alias (default: minilm)")
     p.add_argument("--layers", default="all", help="all, 0,3,-1, -4: or 2 (default: all)")
-    p.add_argument("--level", choices=("word", "sentence"), default="word")
-    p.add_argument(
-        "--pool",
-        default=None,
-        help=f"word: {'|'.join(WORD_POOLS)} (default mean); sentence: {'|'.join(SENTENCE_POOLS)} (default mean)",
-    )
     p.add_argument("--input", required=True, type=Path, help="text file (one text per line), .jsonl, .csv, .parquet")
     p.add_argument("--format", choices=INPUT_FORMATS, default="auto", help="input format (default: from the suffix)")
     p.add_argument("--field", default="text", help="JSONL field or CSV/Parquet column of the texts (default: text)")
@@ -47,12 +41,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--dtype", default=None, help="compute dtype: float32 | bf16 | fp16 (default: the checkpoint's)")
     p.add_argument("--split", choices=SPLITS, default="punct", help="how texts split into words")
     p.add_argument("--no-progress", action="store_true")
-    store = p.add_argument_group("store directory output")
-    store.add_argument("--vectors", default=None, help=f"comma list of {', '.join(VECTOR_KINDS)} (default: --level)")
-    store.add_argument("--word-pool", choices=WORD_POOLS, default=None, help="default: --pool at word level, or mean")
-    store.add_argument(
-        "--sentence-pool", choices=SENTENCE_POOLS, default=None, help="default: --pool at sentence level, or mean"
+    p.add_argument(
+        "--vectors",
+        default="word",
+        help=f"comma list of {', '.join(VECTOR_KINDS)} (default: word); a .safetensors file takes word or sentence",
     )
+    p.add_argument("--word-pool", choices=WORD_POOLS, default="mean", help="how tokens make a word (default: mean)")
+    p.add_argument(
+        "--sentence-pool", choices=SENTENCE_POOLS, default="mean", help="how tokens make a sentence (default: mean)"
+    )
+    for old in ("--level", "--pool"):  # replaced in 0.2; named in the error instead of argparse's bare refusal
+        p.add_argument(old, default=None, help=argparse.SUPPRESS)
+    store = p.add_argument_group("store directory output")
     store.add_argument("--mix", choices=MIX_MODES, default=None, help="store one mix of the layers")
     store.add_argument("--mix-weights", default=None, help="comma list of weights, one per layer, for --mix weighted")
     store.add_argument("--store-dtype", choices=STORE_DTYPES, default="float32", help="dtype on disk")
@@ -66,14 +66,19 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Embed the input file and write the output store or file."""
-    pool = args.pool or "mean"
-    allowed = WORD_POOLS if args.level == "word" else SENTENCE_POOLS
-    if pool not in allowed:
-        raise ValueError(f"--pool {pool} is not a {args.level} pool; choose one of {', '.join(allowed)}")
+    if args.level is not None or args.pool is not None:
+        raise ValueError(
+            "--level and --pool were replaced by --vectors word|sentence and --word-pool / --sentence-pool "
+            "(e.g. --vectors sentence --sentence-pool cls)"
+        )
+    vectors = [v.strip() for v in args.vectors.split(",") if v.strip()]
+    unknown = [v for v in vectors if v not in VECTOR_KINDS]
+    if unknown or not vectors:
+        raise ValueError(f"--vectors {args.vectors!r}: choose from {', '.join(VECTOR_KINDS)}")
     source = as_source(args.input, args.field, args.id_field, args.format)
     if args.output.suffix == ".safetensors":
-        return _run_file(args, source, pool)
-    return _run_store(args, source, pool)
+        return _run_file(args, source, vectors)
+    return _run_store(args, source, vectors)
 
 
 def _extractor(args: argparse.Namespace, device: object) -> object:
@@ -84,17 +89,21 @@ def _extractor(args: argparse.Namespace, device: object) -> object:
     )
 
 
-def _run_file(args: argparse.Namespace, source: object, pool: str) -> int:
-    """The whole input in memory, one safetensors file out."""
-    store_only = [
-        name for name in ("vectors", "word_pool", "sentence_pool", "mix", "mix_weights") if getattr(args, name)
-    ]
+def _run_file(args: argparse.Namespace, source: object, vectors: list[str]) -> int:
+    """The whole input in memory, one safetensors file out (word or sentence vectors)."""
+    store_only = [name for name in ("mix", "mix_weights") if getattr(args, name)]
     if store_only or args.overwrite or args.verify or args.store_dtype != "float32" or launched_world_size() > 1:
         raise ValueError(
-            "--vectors, --word-pool, --sentence-pool, --mix, --store-dtype, --overwrite, --verify and multi-process "
-            "launches "
-            "need a store directory: give --output a path that does not end in .safetensors"
+            "--mix, --mix-weights, --store-dtype, --overwrite, --verify and multi-process launches need a store "
+            "directory: give --output a path that does not end in .safetensors"
         )
+    if len(vectors) != 1 or vectors[0] not in ("word", "sentence"):
+        raise ValueError(
+            f"a .safetensors file holds word or sentence vectors, not {','.join(vectors)}; write a store directory "
+            "for token vectors or several kinds"
+        )
+    level = vectors[0]
+    pool = args.word_pool if level == "word" else args.sentence_pool
     problems = Problems(args.on_error)
     texts = [record.text for record in source.records(problems)]  # type: ignore[attr-defined]
     if not texts:
@@ -102,24 +111,23 @@ def _run_file(args: argparse.Namespace, source: object, pool: str) -> int:
     extractor = _extractor(args, args.device)
     results = extractor.embed(texts, progress=not args.no_progress)  # type: ignore[attr-defined]
     args.output.parent.mkdir(parents=True, exist_ok=True)
-    save_extraction(args.output, results, args.level, pool, args.model)
+    save_extraction(args.output, results, level, pool, args.model)
     logger.info(
         "wrote %s: %d texts, %d words, layers %s, %s vectors (%s pool); load with ctxemb.export.load_extraction(path)",
         args.output,
         len(results),
         sum(len(r.words) for r in results),
         list(results[0].layers),
-        args.level,
+        level,
         pool,
     )
     return 0
 
 
-def _run_store(args: argparse.Namespace, source: object, pool: str) -> int:
+def _run_store(args: argparse.Namespace, source: object, vectors: list[str]) -> int:
     """Stream the input into a store directory, shard by shard, in this process's share of the shards."""
     import torch
 
-    vectors = [v.strip() for v in args.vectors.split(",")] if args.vectors else [args.level]
     weights = [float(w) for w in args.mix_weights.split(",")] if args.mix_weights else None
     device: object = args.device
     if launched_world_size() > 1 and args.device in ("auto", "cuda"):
@@ -130,8 +138,8 @@ def _run_store(args: argparse.Namespace, source: object, pool: str) -> int:
         args.output,
         source,
         vectors=vectors,  # type: ignore[arg-type]
-        word_pool=args.word_pool or (pool if args.level == "word" else "mean"),
-        sentence_pool=args.sentence_pool or (pool if args.level == "sentence" else "mean"),
+        word_pool=args.word_pool,
+        sentence_pool=args.sentence_pool,
         mix=args.mix,
         mix_weights=weights,
         dtype=args.store_dtype,
