@@ -55,7 +55,15 @@ def test_layer_accuracy_equals_scikit_learn_cross_validation():
     from sklearn.preprocessing import StandardScaler
 
     x, labels, types, groups = _planted()
-    probe = LayerProbe(folds=3, control="none", mix="none").fit(x, labels, types=types, groups=groups)
+    probe = LayerProbe(folds=3, control="none", mix="none")
+    assert str(probe).startswith("LayerProbe(folds=3, C=1.0") and probe.get_params()["control"] == "none"
+    assert probe.set_params(max_iter=50) is probe and probe.max_iter == 50
+    with pytest.raises(ValueError, match="has no parameter 'depth'"):
+        probe.set_params(depth=3)
+    with pytest.raises(TypeError):
+        LayerProbe(3)  # type: ignore[misc]  # hyperparameters are keyword-only
+    probe = probe.set_params(max_iter=300).fit(x, labels, types=types, groups=groups)
+    assert str(probe) == probe.table()
     fold = sentence_folds(groups, 3, seed=0)
     for k in range(x.shape[0]):
         model = make_pipeline(StandardScaler(), LogisticRegression(C=1.0, max_iter=300))

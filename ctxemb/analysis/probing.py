@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 
 from ..layers import LayerSelection
+from ..params import Params
 from ..pooling import WordPool
 from ..reports import TableReport
 from ..threads import thread_limit
@@ -67,7 +68,7 @@ def sentence_folds(groups: np.ndarray, folds: int, seed: int = 0) -> np.ndarray:
     return np.array([fold_of[g] for g in groups.tolist()], dtype=np.int64)
 
 
-class LayerProbe(TableReport):
+class LayerProbe(Params, TableReport):
     """A linear probe on every layer, its control task, and a scalar-mix probe over all layers.
 
     The constructor only stores the options; :meth:`fit` runs the cross-validation and sets the ``*_`` attributes.
@@ -98,10 +99,10 @@ class LayerProbe(TableReport):
 
     def __init__(
         self,
+        *,
         folds: int = 5,
         C: float = 1.0,
         max_iter: int = 300,
-        *,
         control: Control = "types",
         mix: MixProbe = "scalar",
         mix_iter: int = 200,
@@ -255,6 +256,12 @@ class LayerProbe(TableReport):
 
             optimiser.step(objective)
         return mixer, head
+
+    def __str__(self) -> str:
+        return self.table() if hasattr(self, "accuracy_") else repr(self)
+
+    def _repr_html_(self) -> str:
+        return super()._repr_html_() if hasattr(self, "accuracy_") else f"<pre>{self!r}</pre>"
 
     def table(self, digits: int = 3) -> str:
         """A markdown table: accuracy, control accuracy and selectivity per layer, then the mix and the baseline."""

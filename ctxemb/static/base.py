@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import inspect
-from typing import Any
-
 from gensim.models import KeyedVectors
 
+from ..params import Params
 from .corpus import Corpus, CorpusSource
 
 
-class StaticModel:
+class StaticModel(Params):
     """A static-embedding estimator: hyperparameters in, ``fit(corpus) -> self``, vectors in ``vectors_``.
 
     Subclasses store their keyword hyperparameters in ``__init__`` and do nothing else there (scikit-learn
@@ -22,15 +20,6 @@ class StaticModel:
     def fit(self, corpus: CorpusSource | Corpus) -> StaticModel:
         """Learn vectors from ``corpus`` (a file path, or an iterable of texts) and return ``self``."""
         raise NotImplementedError
-
-    def get_params(self) -> dict[str, Any]:
-        """The constructor arguments, by name."""
-        names = [p for p in inspect.signature(type(self).__init__).parameters if p != "self"]
-        return {name: getattr(self, name) for name in names}
-
-    def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
-        return f"{type(self).__name__}({args})"
 
 
 def check_dim(dim: int, limit: int, what: str, corpus: Corpus, equal: bool = False) -> None:
