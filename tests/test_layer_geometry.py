@@ -9,6 +9,7 @@ import pytest
 from sklearn.decomposition import PCA
 
 from ctxemb.analysis import LayerGeometry, cross_model_cka, read_corpus
+from ctxemb.analysis.geometry.corpus import split_sentences
 from ctxemb.analysis.geometry.metrics import (
     cosine_contributions,
     intra_similarity,
@@ -18,7 +19,7 @@ from ctxemb.analysis.geometry.metrics import (
     self_similarity,
     standardise,
 )
-from ctxemb.analysis.geometry.sampling import UnitOptions, is_punctuation, plan_sample, split_sentences
+from ctxemb.analysis.geometry.sampling import UnitOptions, is_punctuation, plan_sample
 
 
 def _cos(a: np.ndarray, b: np.ndarray) -> float:

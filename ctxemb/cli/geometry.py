@@ -19,8 +19,9 @@ logger = logging.getLogger("ctxemb")
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the subcommand."""
+    from ..analysis.geometry.corpus import CONTEXT_SPLITS
     from ..analysis.geometry.layerwise import GEOMETRY_METRICS
-    from ..analysis.geometry.sampling import CONTEXT_SPLITS, KEEP, UNITS
+    from ..analysis.geometry.sampling import KEEP, UNITS
 
     p = sub.add_parser(
         "geometry",
@@ -76,9 +77,9 @@ def parse_metrics(spec: str) -> tuple[str, ...]:
 def run(args: argparse.Namespace) -> int:
     """Analyse every model, print the table, write CSV/JSON per model, the curves and the CKA heatmaps."""
     from ..analysis.geometry.compare import analyse_models, model_name, summary_table
+    from ..analysis.geometry.corpus import read_corpus
     from ..analysis.geometry.layerwise import LayerGeometry
     from ..analysis.geometry.plots import plot_cka, plot_layer_curves
-    from ..analysis.geometry.sampling import read_corpus
 
     models = args.model or ["minilm"]
     metrics = parse_metrics(args.metrics)

@@ -1,7 +1,7 @@
 """Which units of a corpus enter the layer analyses, and their vectors collected in one pass over the model.
 
 A *unit* is a word (its pieces pooled, ``units="words"``) or a single piece (``units="pieces"``); a *context* is
-one text of the corpus (a line, or a sentence of it with :func:`read_corpus` ``split="sentence"``). What enters
+one text of the corpus (a line, or a sentence of it: :func:`ctxemb.analysis.geometry.corpus.read_corpus`). What enters
 the sample changes the numbers, so each choice is an option with a documented default:
 
 - ``specials="exclude"``: special tokens (``[CLS]``, ``</s>`` ...) are not units. Words never include them.
@@ -19,12 +19,9 @@ word splitting get exactly the same word units (CKA across models needs that).
 from __future__ import annotations
 
 import logging
-import os
-import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
@@ -33,7 +30,6 @@ from tqdm.auto import tqdm
 from ...encoding import encode
 from ...layers import LayerSelection, resolve_layers
 from ...pooling import WORD_POOLS, WordPool, check_pool
-from ...textlines import read_lines
 
 if TYPE_CHECKING:
     from ...encoding import Encoded
@@ -43,38 +39,8 @@ logger = logging.getLogger(__name__)
 
 Units = Literal["words", "pieces"]
 Keep = Literal["exclude", "include"]
-ContextSplit = Literal["line", "sentence"]
 UNITS: tuple[str, ...] = ("words", "pieces")
 KEEP: tuple[str, ...] = ("exclude", "include")
-CONTEXT_SPLITS: tuple[str, ...] = ("line", "sentence")
-_SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9])")
-
-
-def read_corpus(path: str | os.PathLike[str], split: ContextSplit = "line") -> list[str]:
-    """Read a plain-text corpus: one text per non-empty line, or with ``split="sentence"`` one per sentence.
-
-    Sentences are cut after ``.``, ``!`` or ``?`` (and closing quotes or brackets) followed by white space and a
-    capital letter or digit: a simple rule, good enough for news text like gensim's ``lee_background.cor``.
-
-    Raises:
-        ValueError: a line that is not UTF-8 (naming the file and line), an unknown ``split``, or no text at all.
-    """
-    if split not in CONTEXT_SPLITS:
-        raise ValueError(f"unknown context split {split!r}; choose one of {', '.join(CONTEXT_SPLITS)}")
-    path = Path(path)
-    texts: list[str] = []
-    for _, raw_line in read_lines(path):
-        line = raw_line.strip()
-        if line:
-            texts.extend(split_sentences(line) if split == "sentence" else [line])
-    if not texts:
-        raise ValueError(f"{path}: the corpus has no text (every line is empty)")
-    return texts
-
-
-def split_sentences(text: str) -> list[str]:
-    """Split one text into sentences with the rule of :func:`read_corpus`."""
-    return [s.strip() for s in _SENTENCE_END.split(text) if s.strip()]
 
 
 def is_punctuation(unit: str) -> bool:
