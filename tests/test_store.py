@@ -30,10 +30,10 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def test_round_trip_matches_embed(tiny_bert, tmp_path, monkeypatch):
-    import ctxemb.store.layout
+    import ctxemb.store.content
 
     # A chunk budget of about 12 pieces: a shard is embedded in several chunks of texts sorted by length.
-    monkeypatch.setattr(ctxemb.store.layout, "CHUNK_BYTES", 12 * 4 * 4 * tiny_bert.model.config.hidden_size)
+    monkeypatch.setattr(ctxemb.store.content, "CHUNK_BYTES", 12 * 4 * 4 * tiny_bert.model.config.hidden_size)
     store = extract_to(
         tiny_bert, tmp_path / "s", TEXTS, vectors=("token", "word", "sentence"), word_pool="first", shard_size=3
     )

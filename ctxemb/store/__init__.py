@@ -5,10 +5,11 @@ memory-mapped.
 writes a store; :func:`open_store` reads it as one sequence of :class:`StoredText`. Layout on disk:
 ``manifest.json`` and ``shards/NNNNNN/{arrays.safetensors, texts.arrow}`` (see :mod:`ctxemb.store.shards`).
 
-Modules: ``inputs`` (records with stable ids from files, datasets, lists), ``layout`` (what is kept of a text; one
-shard's content), ``shards`` (files on disk, atomic writes, memory maps), ``manifest`` (provenance, settings
-compared on resume), ``writer`` (the run: resume, shards by rank, the finished manifest), ``reader``
-(:class:`Store`), ``distributed`` (ranks under accelerate / torchrun).
+Modules: ``inputs`` (records with stable ids from files, datasets, lists), ``layout`` (what is kept of a text),
+``content`` (one shard's texts and arrays, computed from the model), ``shards`` (files on disk, atomic writes,
+checksums, memory maps), ``manifest`` (provenance, settings compared on resume), ``lock`` (one writer),
+``writer`` (the run: resume, shards by rank, the finished manifest), ``reader`` (:class:`Store`),
+``distributed`` (ranks under accelerate / torchrun).
 """
 
 from __future__ import annotations
