@@ -5,12 +5,24 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 from ...layers import layer_of
 
-if TYPE_CHECKING:
-    from .report import PolysemyReport
+
+class Plottable(Protocol):
+    """What the plot reads of a report (:class:`~ctxemb.analysis.polysemy.report.PolysemyReport` has it)."""
+
+    rows: Sequence[Any]
+    data_name: str
+    postprocess: str
+
+    def representations(self) -> list[tuple[str, str]]: ...
+
+    def layer_values(self, metric: str) -> tuple[list[int], list[float]]: ...
+
+    def value(self, metric: str, representation: str, model: str | None = None) -> float: ...
+
 
 PLOTTED: dict[str, tuple[str, str]] = {  # metric -> (panel title, y label)
     "knn_accuracy": ("1-NN sense accuracy (leave-one-out)", "accuracy"),
@@ -26,7 +38,7 @@ _MIX_STYLES = (("D", "tab:red"), ("s", "tab:cyan"), ("^", "tab:pink"), ("v", "ta
 
 
 def plot_report(
-    report: PolysemyReport, path: str | Path, metrics: Sequence[str] | None = None, title: str | None = None
+    report: Plottable, path: str | Path, metrics: Sequence[str] | None = None, title: str | None = None
 ) -> Path:
     """Plot each metric against the layer; mixes as points right of the last layer, baselines as lines.
 
