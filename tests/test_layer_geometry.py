@@ -205,11 +205,11 @@ def test_units_and_cross_model_cka(tiny_bert, tiny_dir, small_corpus):
     np.testing.assert_array_equal(a.cka_ids, b.cka_ids)  # the same words, although the pieces differ
     across = cross_model_cka(a, b)
     assert across.shape == (4, 4) and np.all(np.isfinite(across))
-    pieces = LayerGeometry(metrics=["cka"], samples=20, cka_samples=150, units="pieces", specials="include")
+    pieces = LayerGeometry(metrics=["cka"], samples=20, cka_samples=150, units="tokens", specials="include")
     c = pieces.sample(tiny_bert, small_corpus)
     with pytest.raises(ValueError, match="different units"):
         cross_model_cka(a, c)
     # specials included: [CLS] and [SEP] are units; excluded (default) they never are
     assert pieces.sample(tiny_bert, ["a b", "c d"] * 10).cka.shape[1] == 80
-    first = LayerGeometry(metrics=["cka"], samples=20, cka_samples=150, units="pieces", first="exclude")
+    first = LayerGeometry(metrics=["cka"], samples=20, cka_samples=150, units="tokens", first="exclude")
     assert first.sample(tiny_bert, ["a b", "c d"] * 10).cka.shape[1] == 20

@@ -175,9 +175,9 @@ def test_stats_on_minilm_match_a_hand_count():
     # bert-base-uncased's vocabulary: token ##izer ##s | split | unbelievable | words | [UNK] | like | snow ##men | .
     pieces = {"Tokenizers": 3, "split": 1, "unbelievable": 1, "words": 1, "☃": 1, "like": 1, "snowmen": 2, ".": 1}
     result = stats(tokenizer, [text])
-    assert (result.texts, result.words, result.pieces) == (1, 8, 11)
+    assert (result.texts, result.words, result.tokens) == (1, 8, 11)
     assert result.fertility == pytest.approx(11 / 8)
-    assert result.pieces_per_word == {1: 6, 2: 1, 3: 1}
+    assert result.tokens_per_word == {1: 6, 2: 1, 3: 1}
     assert result.split_rate == pytest.approx(2 / 8)
     assert (result.unknown, result.words_unknown) == (1, 1)
     assert result.unknown_rate == pytest.approx(1 / 11)
@@ -194,15 +194,15 @@ def test_stats_on_a_custom_wordpiece_match_a_hand_count(tmp_path):
     path.write_text("abc, ba x.\n\ncab\n", encoding="utf-8")
     result = stats(tokenizer, TextFile(path), batch_size=2)
     # words: abc (3 pieces), "," ([UNK]), ba (2), x ([UNK]), "." ([UNK]), cab (3)
-    assert (result.texts, result.words, result.pieces) == (3, 6, 11)
-    assert result.pieces_per_word == {1: 3, 2: 1, 3: 2}
+    assert (result.texts, result.words, result.tokens) == (3, 6, 11)
+    assert result.tokens_per_word == {1: 3, 2: 1, 3: 2}
     assert result.fertility == pytest.approx(11 / 6)
     assert result.split_rate == pytest.approx(3 / 6)
     assert (result.unknown, result.words_unknown) == (3, 3)
     assert result.unknown_rate == pytest.approx(3 / 11)
     assert result.vocab_used == 7  # a ##b ##c [UNK] b ##a c
     assert (result.percentile(50), result.percentile(60), result.percentile(100)) == (1, 2, 3)
-    assert result.to_dict()["pieces_per_word"] == {"1": 3, "2": 1, "3": 2}
+    assert result.to_dict()["tokens_per_word"] == {"1": 3, "2": 1, "3": 2}
 
 
 def test_stats_on_a_python_only_tokenizer_count_its_own_pieces(trained):
@@ -212,9 +212,9 @@ def test_stats_on_a_python_only_tokenizer_count_its_own_pieces(trained):
     encoded = encode(tokenizer, TEXTS)
     per_word = [int(n) for e in encoded for n in np.diff(e.word_ptr)]
     result = stats(tokenizer, TEXTS)
-    assert (result.words, result.pieces) == (len(words), sum(pieces))
-    assert result.word_pieces == sum(per_word) >= sum(pieces)  # a piece over several words counts for each
-    assert result.pieces_per_word == dict(sorted(Counter(per_word).items()))
+    assert (result.words, result.tokens) == (len(words), sum(pieces))
+    assert result.word_tokens == sum(per_word) >= sum(pieces)  # a piece over several words counts for each
+    assert result.tokens_per_word == dict(sorted(Counter(per_word).items()))
     assert result.unknown == 0
 
 

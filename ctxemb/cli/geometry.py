@@ -41,9 +41,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         help=f"comma list of {', '.join(GEOMETRY_METRICS)} (default: all)",
     )
     p.add_argument("--layers", default="all", help="all, 0,3,-1, -4: or 2 (default: all)")
-    p.add_argument("--units", choices=UNITS, default="words", help="words (pieces pooled) or single pieces")
+    p.add_argument("--units", choices=UNITS, default="words", help="words (tokens pooled) or single tokens")
     p.add_argument("--pool", choices=("first", "last", "mean", "max"), default="mean", help="pieces -> word")
-    p.add_argument("--specials", choices=KEEP, default="exclude", help="special tokens as units (pieces only)")
+    p.add_argument("--specials", choices=KEEP, default="exclude", help="special tokens as units (--units tokens only)")
     p.add_argument("--punctuation", choices=KEEP, default="exclude", help="punctuation-only units")
     p.add_argument("--first", choices=KEEP, default="include", help="each text's first unit")
     p.add_argument("--samples", type=int, default=1000, help="random units, one from each of as many texts")

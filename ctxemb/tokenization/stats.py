@@ -34,13 +34,13 @@ class TokenizerStats:
         name: the tokenizer's ``name_or_path`` (or class name).
         texts: texts read.
         words: words found in them.
-        pieces: non-special pieces the tokenizer produced.
-        word_pieces: the sum over words of their piece counts (``pieces`` plus pieces shared by two words).
-        unknown: pieces that are the unknown token.
-        words_split: words of more than one piece.
-        words_unknown: words with at least one unknown piece.
-        words_without_pieces: words that got no piece at all (zero-width characters, say).
-        pieces_per_word: the distribution of fertility: piece count -> number of words.
+        tokens: non-special tokens (subword pieces) the tokenizer produced.
+        word_tokens: the sum over words of their token counts (``tokens`` plus tokens shared by two words).
+        unknown: tokens that are the unknown token.
+        words_split: words of more than one token.
+        words_unknown: words with at least one unknown token.
+        words_without_tokens: words that got no token at all (zero-width characters, say).
+        tokens_per_word: the distribution of fertility: token count -> number of words.
         vocab_size: the size of the vocabulary, added tokens included (``len(tokenizer)``).
         vocab_used: distinct pieces the corpus used.
     """
@@ -48,20 +48,20 @@ class TokenizerStats:
     name: str
     texts: int
     words: int
-    pieces: int
-    word_pieces: int
+    tokens: int
+    word_tokens: int
     unknown: int
     words_split: int
     words_unknown: int
-    words_without_pieces: int
-    pieces_per_word: dict[int, int] = field(default_factory=dict)
+    words_without_tokens: int
+    tokens_per_word: dict[int, int] = field(default_factory=dict)
     vocab_size: int = 0
     vocab_used: int = 0
 
     @property
     def fertility(self) -> float:
         """Mean pieces per word; ``nan`` for a corpus without words."""
-        return self.word_pieces / self.words if self.words else float("nan")
+        return self.word_tokens / self.words if self.words else float("nan")
 
     @property
     def split_rate(self) -> float:
@@ -71,7 +71,7 @@ class TokenizerStats:
     @property
     def unknown_rate(self) -> float:
         """Share of pieces that are the unknown token."""
-        return self.unknown / self.pieces if self.pieces else float("nan")
+        return self.unknown / self.tokens if self.tokens else float("nan")
 
     @property
     def unknown_word_rate(self) -> float:
@@ -90,16 +90,16 @@ class TokenizerStats:
         if not self.words:
             raise ValueError("no words: the corpus had no text to count")
         seen = 0
-        for count in sorted(self.pieces_per_word):
-            seen += self.pieces_per_word[count]
+        for count in sorted(self.tokens_per_word):
+            seen += self.tokens_per_word[count]
             if seen * 100 >= q * self.words:
                 return count
-        return max(self.pieces_per_word)
+        return max(self.tokens_per_word)
 
     def to_dict(self) -> dict[str, Any]:
         """The counts and the derived rates, as plain Python values (for JSON)."""
         out = asdict(self)
-        out["pieces_per_word"] = {str(k): v for k, v in sorted(self.pieces_per_word.items())}
+        out["tokens_per_word"] = {str(k): v for k, v in sorted(self.tokens_per_word.items())}
         for name in ("fertility", "split_rate", "unknown_rate", "unknown_word_rate", "vocab_used_rate"):
             out[name] = getattr(self, name)
         return out
@@ -108,31 +108,31 @@ class TokenizerStats:
         """A readable multi-line report."""
         if not self.words:
             return f"{self.name}: {self.texts} texts, no words"
-        shown = sorted(self.pieces_per_word)
+        shown = sorted(self.tokens_per_word)
         head = [n for n in shown if n < 5]
-        tail = sum(self.pieces_per_word[n] for n in shown if n >= 5)
-        dist = "  ".join(f"{n}: {_pct(self.pieces_per_word[n], self.words)}" for n in head)
+        tail = sum(self.tokens_per_word[n] for n in shown if n >= 5)
+        dist = "  ".join(f"{n}: {_pct(self.tokens_per_word[n], self.words)}" for n in head)
         if tail:
             dist += f"  5+: {_pct(tail, self.words)}"
         rows = [
             ("tokenizer", f"{self.name}"),
-            ("texts", f"{self.texts:,} ({self.words:,} words, {self.pieces:,} pieces)"),
+            ("texts", f"{self.texts:,} ({self.words:,} words, {self.tokens:,} tokens)"),
             (
                 "fertility",
                 f"{self.fertility:.3f} pieces per word (median {self.percentile(50)}, "
-                f"90th percentile {self.percentile(90)}, max {max(self.pieces_per_word)})",
+                f"90th percentile {self.percentile(90)}, max {max(self.tokens_per_word)})",
             ),
             ("words split", f"{_pct(self.words_split, self.words)} ({self.words_split:,} of {self.words:,})"),
             (
                 "unknown",
-                f"{_pct(self.unknown, self.pieces)} of pieces ({self.unknown:,}), "
+                f"{_pct(self.unknown, self.tokens)} of pieces ({self.unknown:,}), "
                 f"{_pct(self.words_unknown, self.words)} of words ({self.words_unknown:,})",
             ),
             ("vocab used", f"{_pct(self.vocab_used, self.vocab_size)} ({self.vocab_used:,} of {self.vocab_size:,})"),
             ("pieces/word", dist),
         ]
-        if self.words_without_pieces:
-            rows.append(("no piece", f"{self.words_without_pieces:,} words got no piece"))
+        if self.words_without_tokens:
+            rows.append(("no piece", f"{self.words_without_tokens:,} words got no piece"))
         return "\n".join(f"{label:<12} {value}" for label, value in rows)
 
     def __str__(self) -> str:
@@ -220,23 +220,23 @@ def stats(
                 owner = np.repeat(np.arange(len(counts)), counts)  # the word of every entry of word_tokens
                 totals["words_unknown"] += len(np.unique(owner[item.ids[item.word_tokens] == unk]))
             totals["words"] += len(counts)
-            totals["pieces"] += len(content)
-            totals["word_pieces"] += int(counts.sum())
+            totals["tokens"] += len(content)
+            totals["word_tokens"] += int(counts.sum())
             totals["unknown"] += int((content == unk).sum()) if unk is not None else 0
             totals["words_split"] += int((counts > 1).sum())
-            totals["words_without_pieces"] += int((counts == 0).sum())
+            totals["words_without_tokens"] += int((counts == 0).sum())
             fertility.update(counts.tolist())
     return TokenizerStats(
         name=str(getattr(tokenizer, "name_or_path", "") or type(tokenizer).__name__),
         texts=totals["texts"],
         words=totals["words"],
-        pieces=totals["pieces"],
-        word_pieces=totals["word_pieces"],
+        tokens=totals["tokens"],
+        word_tokens=totals["word_tokens"],
         unknown=totals["unknown"],
         words_split=totals["words_split"],
         words_unknown=totals["words_unknown"],
-        words_without_pieces=totals["words_without_pieces"],
-        pieces_per_word=dict(sorted(fertility.items())),
+        words_without_tokens=totals["words_without_tokens"],
+        tokens_per_word=dict(sorted(fertility.items())),
         vocab_size=len(tokenizer),
         vocab_used=int(used.sum()),
     )

@@ -57,9 +57,9 @@ class LayerGeometry:
     Args:
         metrics: which metrics (default: all of :data:`GEOMETRY_METRICS`).
         layers: the layer selection.
-        units: ``words`` (pieces pooled with ``pool``) or ``pieces``.
+        units: ``words`` (tokens pooled with ``pool``) or ``tokens``.
         pool: ``first | last | mean | max``.
-        specials: whether special tokens are units (pieces only).
+        specials: whether special tokens are units (``units="tokens"`` only).
         punctuation: whether punctuation-only units are.
         first: whether each text's first unit is.
         samples: texts in the random sample, one unit from each.

@@ -1,6 +1,6 @@
 """Which units of a corpus enter the layer analyses, and their vectors collected in one pass over the model.
 
-A *unit* is a word (its pieces pooled, ``units="words"``) or a single piece (``units="pieces"``); a *context* is
+A *unit* is a word (its tokens pooled, ``units="words"``) or a single token (``units="tokens"``); a *context* is
 one text of the corpus (a line, or a sentence of it: :func:`ctxemb.analysis.geometry.corpus.read_corpus`). What enters
 the sample changes the numbers, so each choice is an option with a documented default:
 
@@ -37,9 +37,9 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-Units = Literal["words", "pieces"]
+Units = Literal["words", "tokens"]
 Keep = Literal["exclude", "include"]
-UNITS: tuple[str, ...] = ("words", "pieces")
+UNITS: tuple[str, ...] = ("words", "tokens")
 KEEP: tuple[str, ...] = ("exclude", "include")
 
 
