@@ -31,7 +31,7 @@ def main() -> None:
     args.output.mkdir(parents=True, exist_ok=True)
     for method in POSTPROCESS:
         probe = PolysemyProbe(mixes=("mean", upper), postprocess=method)
-        report = probe.run(data, static=static, vectors=vectors, layers=layers, model_name=args.model)
+        report = probe.score(data, vectors, layers, static, model_name=args.model)
         print(f"\n== post-processing: {method} ==")
         print(report.table())
         report.to_csv(args.output / f"polysemy-{method}.csv")

@@ -182,7 +182,7 @@ def test_probe_reports_single_sense_words_and_static_floor():
     vectors = np.stack([toy_vectors(data, 0.3, seed) for seed in range(3)])  # (layers, n, dim)
     keyed = KeyedVectors(4)
     keyed.add_vectors(["bank", "bat", "tree", "river"], np.eye(4, dtype=np.float32))
-    report = PolysemyProbe(mixes=("mean", "concat")).run(data, static={"kv": keyed}, vectors=vectors, layers=(0, 1, 2))
+    report = PolysemyProbe(mixes=("mean", "concat")).score(data, vectors, (0, 1, 2), static={"kv": keyed})
     assert report.skipped_words == ("tree",)
     assert report.value("knn_accuracy", "layer1") > 0.5
     # a static target vector is the same for every occurrence: 1-NN at chance with ties split evenly

@@ -33,7 +33,7 @@ def word2vec(tmp_path_factory):
 def report(bundled, embedded, word2vec):
     vectors, layers = embedded
     probe = PolysemyProbe(mixes=("mean", "concat"))
-    return probe.run(bundled, static={"word2vec": word2vec}, vectors=vectors, layers=layers, model_name="minilm")
+    return probe.score(bundled, vectors, layers, static={"word2vec": word2vec}, model_name="minilm")
 
 
 def test_every_contextual_layer_beats_mfs_and_static_baselines(report):
@@ -75,8 +75,8 @@ def test_report_files(report, tmp_path):
 @pytest.mark.parametrize("method", ["abtt", "standardize"])
 def test_postprocessing_changes_cosines_not_the_conclusion(bundled, embedded, word2vec, report, method):
     vectors, layers = embedded
-    processed = PolysemyProbe(layers=layers, mixes=(), postprocess=method).run(
-        bundled, static={"word2vec": word2vec}, vectors=vectors, layers=layers
+    processed = PolysemyProbe(layers=layers, mixes=(), postprocess=method).score(
+        bundled, vectors, layers, static={"word2vec": word2vec}
     )
     assert processed.value("within_sense", "layer3") < report.value("within_sense", "layer3")
     _, knn = processed.layer_values("knn_accuracy")

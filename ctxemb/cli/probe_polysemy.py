@@ -104,7 +104,7 @@ def probe(args: argparse.Namespace, data_spec: str, output: Path) -> tuple[Polys
     data = load_data(data_spec)
     static = load_static(args.static, allow_pickle=args.allow_pickle)
     extractor = Extractor.from_pretrained(args.model, device=args.device, dtype=args.dtype)
-    report = prober.run(data, extractor, static, model_name=Path(args.model).name or args.model)
+    report = prober.run(extractor, data, static, model_name=Path(args.model).name or args.model)
     output.mkdir(parents=True, exist_ok=True)
     files = {
         "table (CSV)": report.to_csv(output / "polysemy.csv"),

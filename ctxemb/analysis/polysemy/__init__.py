@@ -1,6 +1,6 @@
 """Polysemy probes: do a word's senses separate, layer by layer, against static baselines?
 
-``load_data("bundled")`` gives the bundled probe set; ``PolysemyProbe(...).run(data, extractor, static=kv)``
+``load_data("bundled")`` gives the bundled probe set; ``PolysemyProbe(...).run(extractor, data, static=kv)``
 returns a tidy :class:`PolysemyReport` (``to_csv``, ``to_json``, ``format``, ``plot``).
 """
 

@@ -1,6 +1,6 @@
 """One call that runs every polysemy probe on every requested layer, mix and static baseline.
 
-``PolysemyProbe(...).run(data, extractor, static=...)`` embeds each occurrence once with
+``PolysemyProbe(...).run(extractor, data, static=...)`` embeds each occurrence once with
 ``Extractor.embed_spans``, then scores each layer, each mix of the layers, each static baseline and the
 label-only baselines, and returns a :class:`~ctxemb.analysis.polysemy.report.PolysemyReport`.
 """
@@ -107,39 +107,63 @@ class PolysemyProbe:
 
     def run(
         self,
+        extractor: Extractor,
         data: ProbeData,
-        extractor: Extractor | None = None,
         static: KeyedVectors | Mapping[str, KeyedVectors] | None = None,
         *,
         model_name: str | None = None,
+    ) -> PolysemyReport:
+        """Embed every occurrence of ``data`` with ``extractor`` and score it (model first, then data, as
+        :meth:`ctxemb.analysis.LayerGeometry.run`): :meth:`embed`, then :meth:`score`.
+
+        Args:
+            extractor: the contextual model.
+            data: the occurrences.
+            static: one gensim ``KeyedVectors`` (named ``static``) or ``{name: KeyedVectors}``; ``None``: none.
+            model_name: the contextual model's name in the report (default: the extractor's ``name``).
+        """
+        self._check()
+        vectors, layers = self.embed(extractor, data)  # spans only: splits and pairs do not change them
+        name = model_name or getattr(extractor, "name", None) or "model"
+        return self.score(data, vectors, layers, static, model_name=str(name))
+
+    def score(
+        self,
+        data: ProbeData,
         vectors: np.ndarray | None = None,
         layers: Sequence[int] | None = None,
+        static: KeyedVectors | Mapping[str, KeyedVectors] | None = None,
+        *,
+        model_name: str = "model",
     ) -> PolysemyReport:
-        """Score every layer, mix, static baseline and label baseline on ``data``.
+        """Score every layer, mix, static baseline and label baseline on ``data``, from vectors already computed.
+
+        Embed once with :meth:`embed` and score many times (other post-processing, mixes or baselines); with no
+        ``vectors``, only the static and label baselines are scored.
 
         Args:
             data: the occurrences (checked; splits and pairs added where missing, see :func:`prepare`).
-            extractor: the contextual model (not needed when ``vectors`` are given).
-            static: one gensim ``KeyedVectors`` (named ``static``) or ``{name: KeyedVectors}``; ``None``: none.
-            model_name: the contextual model's name in the report (default: the extractor's ``name``).
-            vectors: precomputed ``(layers, n, dim)`` span vectors of ``data`` (from :meth:`embed`).
+            vectors: ``(layers, n, dim)`` span vectors of ``data`` (from :meth:`embed`), or ``None``.
             layers: the layer numbers of ``vectors`` (required with it).
+            static: one gensim ``KeyedVectors`` (named ``static``) or ``{name: KeyedVectors}``; ``None``: none.
+            model_name: the contextual model's name in the report.
 
         Returns:
             The report: a tidy table of ``(model, representation, layer, metric, value, n)`` rows.
+
+        Raises:
+            ValueError: vectors that do not match the occurrences or the layers; an unknown option.
         """
         self._check()
         data = prepare(data, seed=self.seed)
         _, skipped = sense_words(data.occurrences)
         rows: list[ProbeRow] = []
-        if vectors is None and extractor is not None:
-            vectors, layers = self.embed(extractor, data)
         if vectors is not None:
             if layers is None or len(layers) != vectors.shape[0] or vectors.shape[1] != len(data):
                 raise ValueError(
                     f"vectors of shape {vectors.shape} do not match {len(data)} occurrences and layers {layers}"
                 )
-            name = model_name or getattr(extractor, "name", None) or "model"
+            name = model_name
             for k, layer in enumerate(layers):
                 for metric, (value, n) in self._score(vectors[k], data).items():
                     rows.append(ProbeRow(str(name), layer_name(layer), layer, metric, value, n))
