@@ -16,9 +16,9 @@ import torch
 from ctxemb import Extractor, ScalarMix, mix, train_tokenizer
 from ctxemb.analysis.polysemy.loaders import load_jsonl, load_wic
 from ctxemb.cli import main
+from ctxemb.sources import Problems, as_source
 from ctxemb.static.io import load_vectors
 from ctxemb.store import extract_to
-from ctxemb.store.inputs import Problems, as_source
 
 
 @pytest.fixture(scope="module")
@@ -166,9 +166,9 @@ def test_odd_inputs_give_correct_results(tiny_bert, files):
 
 
 def test_a_csv_field_over_the_limit_is_named_and_skipped(files, monkeypatch):
-    import ctxemb.store.inputs
+    import ctxemb.sources
 
-    monkeypatch.setattr(ctxemb.store.inputs, "_CSV_FIELD_LIMIT", 1000)
+    monkeypatch.setattr(ctxemb.sources, "_CSV_FIELD_LIMIT", 1000)
     with pytest.raises(ValueError, match=r"big.csv:2: not valid CSV \(field larger than field limit"):
         _records(files / "big.csv")
     texts, problems = _records(files / "big.csv", on_error="skip")

@@ -10,8 +10,8 @@ import pytest
 from stores import assert_same_store
 
 from ctxemb.cli import main
+from ctxemb.sources import Problems, as_source
 from ctxemb.store import extract_to, open_store
-from ctxemb.store.inputs import Problems, as_source
 from ctxemb.store.manifest import FORMAT, MANIFEST, VERSION, write_json
 from ctxemb.store.shards import SHARDS, shard_name, text_table, write_shard
 

@@ -17,8 +17,8 @@ from ..layers import parse_layers
 from ..mixing import MIX_MODES
 from ..outputs import VECTOR_KINDS
 from ..pooling import SENTENCE_POOLS, WORD_POOLS
+from ..sources import INPUT_FORMATS, ON_ERROR, Problems, as_source
 from ..store.distributed import launched_world_size, process_device
-from ..store.inputs import INPUT_FORMATS, ON_ERROR, Problems, as_source
 from ..store.layout import STORE_DTYPES
 from ..store.writer import extract_to
 from ..words import SPLITS

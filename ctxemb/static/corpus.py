@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
-from ..textlines import read_lines
+from ..sources import texts_of
 from ..words import split_words
 
 logger = logging.getLogger(__name__)
@@ -44,7 +44,8 @@ class Corpus:
     """A re-iterable corpus: iterating gives the words of each text (see :func:`tokenize`).
 
     Args:
-        source: a file path (UTF-8, one text per line, read lazily on every pass), a sequence of texts, or any
+        source: a file path (read lazily on every pass by :func:`ctxemb.sources.texts_of`: one text per line, or
+            the ``text`` field of JSONL, CSV or Parquet), a sequence of texts, or any
             iterable of texts. A one-shot iterator (a generator) is read once and its texts are kept in memory,
             since most methods take several passes.
         progress: show a progress bar over texts on every pass.
@@ -69,7 +70,7 @@ class Corpus:
             ValueError: a line that is not UTF-8 (naming the file and line), or an item that is not a string.
         """
         if isinstance(self.source, (str, os.PathLike)):
-            yield from _read_lines(Path(self.source))
+            yield from texts_of(Path(self.source))
             return
         if self._kept is None and iter(self.source) is self.source:  # a one-shot iterator: keep what it gives
             self._kept = list(self.source)
@@ -90,12 +91,6 @@ class Corpus:
 def as_corpus(source: CorpusSource | Corpus, progress: bool = False) -> Corpus:
     """Wrap ``source`` in a :class:`Corpus` (a corpus is returned as it is)."""
     return source if isinstance(source, Corpus) else Corpus(source, progress=progress)
-
-
-def _read_lines(path: Path) -> Iterator[str]:
-    if not path.is_file():
-        raise FileNotFoundError(f"corpus file {path} does not exist")
-    return (line for _, line in read_lines(path))
 
 
 def chunked(words: list[str], size: int) -> Iterator[list[str]]:

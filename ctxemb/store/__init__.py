@@ -14,7 +14,7 @@ checksums, memory maps), ``manifest`` (provenance, settings compared on resume),
 
 from __future__ import annotations
 
-from .inputs import Record, Source, as_source
+from ..sources import Record, Source, as_source
 from .reader import Store, StoredText, open_store
 from .writer import extract_to
 

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .inputs import Record
+from ..sources import Record
 from .layout import Layout
 from .shards import text_table
 

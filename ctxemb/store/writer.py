@@ -19,9 +19,9 @@ from ..layers import LayerSelection
 from ..mixing import MixMode
 from ..outputs import VectorKind
 from ..pooling import SentencePool, WordPool
+from ..sources import ON_ERROR, InputFormat, OnError, Problems, Record, as_source
 from .content import embed_shard
 from .distributed import Ranks, current_ranks
-from .inputs import ON_ERROR, InputFormat, OnError, Problems, Record, as_source
 from .layout import Layout, StoreDtype, make_layout
 from .lock import LOCK_FILES, StoreLock, StoreLockedError
 from .manifest import FORMAT, MANIFEST, VERSION, differences, model_provenance, read_manifest, write_json

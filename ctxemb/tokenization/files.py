@@ -9,13 +9,14 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from ..textlines import read_lines
+from ..sources import texts_of
 
 __all__ = ["TextFile", "save_tokenizer"]
 
 
 class TextFile:
-    """The lines of one or more UTF-8 text files, one text per line, re-readable and streamed.
+    """The texts of one or more corpus files, re-readable and streamed (:func:`ctxemb.sources.texts_of`: one text
+    per line of a text file, or the ``text`` field of JSONL, CSV or Parquet).
 
     Iterating opens the files again, so the object can be read twice (``train_tokenizer`` reads a corpus once
     for its alphabet and once to train) without holding the corpus in memory. Line ends (``\\n``, ``\\r\\n``)
@@ -44,7 +45,7 @@ class TextFile:
 
     def __iter__(self) -> Iterator[str]:
         for path in self.files():
-            yield from (line for _, line in read_lines(path))
+            yield from texts_of(path)
 
     def __repr__(self) -> str:
         return f"TextFile({[str(p) for p in self.files()]!r})"

@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 from typing import Literal
 
-from ...textlines import read_lines
+from ...sources import texts_of
 
 ContextSplit = Literal["line", "sentence"]
 CONTEXT_SPLITS: tuple[str, ...] = ("line", "sentence")
@@ -27,7 +27,7 @@ def read_corpus(path: str | os.PathLike[str], split: ContextSplit = "line") -> l
         raise ValueError(f"unknown context split {split!r}; choose one of {', '.join(CONTEXT_SPLITS)}")
     path = Path(path)
     texts: list[str] = []
-    for _, raw_line in read_lines(path):
+    for raw_line in texts_of(path):
         line = raw_line.strip()
         if line:
             texts.extend(split_sentences(line) if split == "sentence" else [line])

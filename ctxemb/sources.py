@@ -1,4 +1,8 @@
-"""Texts for a store, streamed from files, datasets or Python iterables, each with a stable id.
+"""Texts streamed from files, datasets or Python iterables, each with a stable id: the one reader of corpora.
+
+The store reads its input through it, and so do the static baselines, tokenizer training files and the layer
+analyses' corpora, so a text file, JSONL, CSV or Parquet is read the same way everywhere, and a bad record is
+named the same way (``file:line: what``).
 
 Ids are strings. By default: the 1-based line number for plain text and JSONL (the number error messages
 give), the 0-based row index for CSV, Parquet, ``datasets`` and Python iterables; or the value of an id
@@ -19,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from ..textlines import decode_line
+from .textlines import decode_line
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +59,7 @@ class Problems:
 
     Attributes:
         on_error: ``"fail"`` raises a ValueError naming the file and line; ``"skip"`` logs and goes on.
+        advice: what the error adds about skipping (``None`` where a reader cannot skip).
         verbose: log skipped records (the first few one by one).
         skipped: how many records were skipped.
         examples: the messages of the first skipped records.
@@ -64,6 +69,7 @@ class Problems:
     verbose: bool = True
     skipped: int = 0
     examples: list[str] = field(default_factory=list)
+    advice: str | None = "on_error='skip', --on-error skip on the command line, skips such records"
 
     def report(self, where: str, reason: str) -> None:
         """Fail or count one unreadable record (``where`` is ``file:line`` or ``... row i``)."""
@@ -72,7 +78,7 @@ class Problems:
     def fail_or_skip(self, message: str) -> None:
         """Fail or count one unreadable record whose message already names it (``file:line: what``)."""
         if self.on_error == "fail":
-            raise ValueError(f"{message} (on_error='skip', --on-error skip on the command line, skips such records)")
+            raise ValueError(message if self.advice is None else f"{message} ({self.advice})")
         self.skipped += 1
         if len(self.examples) < _SHOWN:
             self.examples.append(message)
@@ -343,3 +349,19 @@ def as_source(
     if type(texts).__module__.startswith("datasets."):
         return DatasetSource(texts, field, id_field)
     return IterableSource(texts)
+
+
+def texts_of(path: str | os.PathLike[str], field: str = "text") -> Iterator[str]:
+    """The texts of a corpus file (text, JSONL, CSV/TSV or Parquet, by its suffix), read lazily, in order.
+
+    For readers that need every text (training data, corpora): a bad record stops the read with its file and line.
+
+    Raises:
+        FileNotFoundError: no such file.
+        ValueError: a record that cannot be read (``file:line: what``).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such file")
+    for record in as_source(path, field).records(Problems("fail", verbose=False, advice=None)):
+        yield record.text if isinstance(record.text, str) else " ".join(record.text)
