@@ -33,6 +33,7 @@ def test_curves_heatmaps_and_probe_plots(tmp_path):
     x = rng.normal(size=(2, 40, 3)).astype(np.float32)
     probe = LayerProbe(folds=2, mix_iter=10).fit(x, labels, types=list(labels), groups=np.arange(40) // 2)
     assert _is_png(plot_probe(probe, tmp_path / "probe.png"))
+    assert _is_png(probe.plot(tmp_path / "probe2.png")) and _is_png(a.plot(tmp_path / "curves2.png"))
 
 
 def test_plot_errors(tmp_path):
@@ -45,3 +46,10 @@ def test_plot_errors(tmp_path):
     bare = LayerReport("a", "toy.txt", [("anisotropy", 0, 0.1)])
     with pytest.raises(ValueError, match="no CKA matrix to plot"):
         plot_cka([bare], tmp_path / "x.png")
+
+
+def test_reports_plot_themselves(tmp_path):
+    from ctxemb.analysis.geometry.report import LayerReport
+
+    report = LayerReport(model="m", source="s", rows=[("anisotropy", k, 0.1 * k) for k in range(3)])
+    assert report.plot(tmp_path / "curves.png") == tmp_path / "curves.png" and _is_png(tmp_path / "curves.png")

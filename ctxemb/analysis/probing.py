@@ -17,7 +17,9 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
@@ -262,6 +264,12 @@ class LayerProbe(Params, TableReport):
 
     def _repr_html_(self) -> str:
         return super()._repr_html_() if hasattr(self, "accuracy_") else f"<pre>{self!r}</pre>"
+
+    def plot(self, path: str | os.PathLike[str], *, title: str | None = None) -> Path:
+        """Draw the fitted probe (:func:`~ctxemb.analysis.geometry.plots.plot_probe`)."""
+        from .geometry.plots import plot_probe
+
+        return plot_probe(self, path, title=title)
 
     def table(self, digits: int = 3) -> str:
         """A markdown table: accuracy, control accuracy and selectivity per layer, then the mix and the baseline."""

@@ -144,14 +144,17 @@ class Store(Sequence[StoredText]):
         return [path / TEXTS for path in self._paths]
 
     def arrays(self, kind: str) -> list[np.ndarray]:
-        """The memory-mapped rows of one kind of vector, one array per shard: ``(rows, layers, dim)``.
+        """One kind of vector for bulk work, one read-only memory-mapped array per shard: ``(layers, rows, dim)``
+        (layers first, as everywhere; a view of the on-disk ``(rows, layers, dim)`` block, nothing is copied), or
+        ``(rows, dim)`` for a mixed store.
 
         Args:
             kind: ``token``, ``word`` or ``sentence``.
         """
         if kind not in self.vectors:
             raise KeyError(f"the store holds {', '.join(self.vectors)} vectors, not {kind}")
-        return [self._arrays_of(shard)[f"{kind}_vectors"] for shard in range(len(self._paths))]
+        blocks = [self._arrays_of(shard)[f"{kind}_vectors"] for shard in range(len(self._paths))]
+        return blocks if self.mixed else [np.moveaxis(block, 0, 1) for block in blocks]
 
     def to_dataset(self) -> Any:
         """The texts as a ``datasets.Dataset`` (id, text, tokens, special, offsets, words, word_spans; ``pieces``

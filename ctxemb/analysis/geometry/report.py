@@ -89,6 +89,12 @@ class LayerReport(TableReport):
         """One line saying what the numbers were computed on (sample sizes, seed, options)."""
         return ", ".join(f"{k}={v}" for k, v in self.options.items())
 
+    def plot(self, path: str | os.PathLike[str], metrics: Sequence[str] | None = None) -> Path:
+        """Draw the per-layer curves (:func:`~ctxemb.analysis.geometry.plots.plot_layer_curves` of this report)."""
+        from .plots import plot_layer_curves
+
+        return plot_layer_curves([self], path, metrics)
+
     def to_csv(self, path: str | os.PathLike[str]) -> Path:
         """Write ``model, source, metric, layer, value`` rows; returns the path."""
         path = Path(path)
