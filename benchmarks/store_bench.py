@@ -4,7 +4,7 @@ Each run is a subprocess of its own, so that its peak resident memory (``ru_maxr
 own. Both keep the word vectors (mean pool) of every layer of MiniLM (7 layers, dim 384) in float16:
 
   (a) in memory: ``Extractor.embed`` on ``--baseline`` sentences, then ``word_vectors`` of every result, kept;
-  (b) streaming: ``Extractor.extract_to`` on ``--texts`` sentences (10x more) read from a text file, written to a
+  (b) streaming: ``ctxemb.extract_to`` on ``--texts`` sentences (10x more) read from a text file, written to a
       store directory in shards of ``--shard-size`` texts.
 
 Rounds alternate (a) and (b); the table gives medians. Throughput is words per second of embedding (model load

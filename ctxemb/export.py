@@ -1,6 +1,6 @@
 """Writing extracted vectors to one safetensors file, and reading them back with one call.
 
-Format (``ctxemb-extract`` version 1), one ``.safetensors`` file:
+Format (``ctxemb-extract`` version 2), one ``.safetensors`` file:
 
 - ``vectors``: float32 ``(layers, rows, dim)``; a row per word (``level="word"``) or per text
   (``level="sentence"``), texts one after another;
@@ -8,6 +8,8 @@ Format (``ctxemb-extract`` version 1), one ``.safetensors`` file:
 - ``layers``: int64 ``(layers,)``, the absolute layer indices;
 - ``word_spans``: int64 ``(words, 2)``, character spans of the words (word level only);
 - metadata (JSON strings): ``format``, ``version``, ``model``, ``level``, ``pool``, ``texts`` and ``words``.
+
+Version 1 files (ctxemb 0.1) call ``text_ptr`` ``text_offsets``; they are read as well.
 
 safetensors is safe to open (no pickle), memory-maps, is read by PyTorch, NumPy, JAX and Rust alike, and keeps
 the texts and words beside the arrays in one file.
@@ -29,7 +31,7 @@ from .outputs import Embedding
 
 Level = Literal["word", "sentence"]
 FORMAT = "ctxemb-extract"
-VERSION = "1"
+VERSION = "2"
 
 
 @dataclass(frozen=True)
@@ -102,6 +104,8 @@ def load_extraction(path: str | os.PathLike[str]) -> Extraction:
         meta = f.metadata() or {}
         if meta.get("format") != FORMAT:
             raise ValueError(f"{path} is not a ctxemb extraction file (format {meta.get('format')!r})")
+        if not str(meta.get("version", "1")).isdigit() or int(meta.get("version", "1")) > int(VERSION):
+            raise ValueError(f"{path} has format version {meta.get('version')!r}; this ctxemb reads up to {VERSION}")
         arrays = {k: f.get_tensor(k) for k in f.keys()}
     return Extraction(
         vectors=arrays["vectors"],

@@ -240,3 +240,18 @@ def test_evaluate_pairs_only_data():
     assert result["wic_accuracy"] == (1.0, 2)
     assert result["wic_threshold"][0] == pytest.approx(0.5)
     assert result["self_similarity"] == (pytest.approx(0.5), 6)
+
+
+def test_run_checks_the_data_before_the_model_and_names_the_old_order():
+    class Untouchable:
+        name = "never"
+        num_layers = 3
+
+        def embed_spans(self, *args, **kwargs):
+            raise AssertionError("the model ran before the data was checked")
+
+    bad = ProbeData((Occurrence("the bank", (4, 30), "bank", "a"),))
+    with pytest.raises(ValueError, match="outside its text"):
+        PolysemyProbe().run(Untouchable(), bad)
+    with pytest.raises(TypeError, match=r"run\(extractor, data\)"):
+        PolysemyProbe().run(bad, Untouchable())  # type: ignore[arg-type]

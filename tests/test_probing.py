@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -134,3 +135,16 @@ def test_pos_selectivity_is_positive_on_minilm(minilm_pos):
     probe = LayerProbe(folds=3, mix="none").fit(features, labels, types=types, groups=groups, layers=layers)
     assert (probe.accuracy_ > probe.majority_ + 0.3).all()
     assert (probe.selectivity_ > 0.1).all(), probe.table()
+
+
+def test_probe_writes_its_table_as_json_and_csv(tmp_path):
+    rng = np.random.default_rng(1)
+    labels = rng.choice(["X", "Y"], size=30)
+    x = rng.normal(size=(2, 30, 3)).astype(np.float32)
+    probe = LayerProbe(folds=2, mix="none").fit(x, labels, types=list(labels), groups=np.arange(30) // 2)
+    assert probe.to_json(tmp_path / "p.json") == tmp_path / "p.json"
+    assert json.loads((tmp_path / "p.json").read_text())["layers"] == [0, 1]
+    assert probe.to_csv(tmp_path / "p.csv") == tmp_path / "p.csv"
+    assert (tmp_path / "p.csv").read_text().splitlines()[
+        0
+    ] == "layer,accuracy,accuracy_std,control_accuracy,selectivity"

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 
+import numpy as np
 import pytest
 import safetensors.numpy
 from stores import assert_same_store
@@ -252,3 +253,17 @@ def test_a_store_with_the_older_column_names_still_reads(tiny_bert, tmp_path):
     (directory / SHARDS / shard_name(0) / "files.json").unlink()
     assert [t.tokens for t in open_store(directory)] == expected
     assert open_store(directory).verify() == []
+
+
+def test_an_export_file_of_a_newer_format_is_refused(tiny_bert, tmp_path):
+    from safetensors.numpy import save_file
+
+    from ctxemb.export import load_extraction, save_extraction
+
+    path = tmp_path / "x.safetensors"
+    save_extraction(path, tiny_bert.embed(["a b"]), "word", "mean", "tiny")
+    assert load_extraction(path).text_ptr.tolist() == [0, 2]
+    save_file({"vectors": np.zeros((1, 1, 1), dtype=np.float32)}, str(path), metadata={"format": "ctxemb-extract",
+              "version": "9"})  # fmt: skip
+    with pytest.raises(ValueError, match="format version '9'; this ctxemb reads up to 2"):
+        load_extraction(path)

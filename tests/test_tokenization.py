@@ -183,7 +183,7 @@ def test_stats_on_minilm_match_a_hand_count():
     assert result.unknown_rate == pytest.approx(1 / 11)
     assert result.vocab_size == 30522 and result.vocab_used == 11  # every piece differs
     assert sum(len(tokenizer.tokenize(word)) for word in pieces) == sum(pieces.values())  # the count itself
-    assert "fertility    1.375 pieces per word" in result.summary()
+    assert "fertility    1.375 tokens per word" in result.table()
 
 
 def test_stats_on_a_custom_wordpiece_match_a_hand_count(tmp_path):
@@ -272,7 +272,7 @@ def test_cli_train_then_stats(tmp_path, capsys):
     assert main(["tokenizer", "stats", str(out), str(corpus_path()), "--compare", str(out), "--no-progress"]) == 0
     printed = capsys.readouterr().out
     expected = stats(loaded, TextFile(corpus_path()))
-    assert f"fertility    {expected.fertility:.3f} pieces per word" in printed
+    assert f"fertility    {expected.fertility:.3f} tokens per word" in printed
     assert f"shared      {len(loaded) - len(loaded.all_special_tokens)} pieces (Jaccard 1.000)" in printed
 
 

@@ -16,6 +16,8 @@
 
 from __future__ import annotations
 
+import csv
+import json
 import logging
 import os
 from collections.abc import Sequence
@@ -281,6 +283,24 @@ class LayerProbe(Params, TableReport):
             lines.append(f"| {label} | {self.mix_accuracy_:.{digits}f} | | |")
         lines.append(f"| majority label | {self.majority_:.{digits}f} | | |")
         return "\n".join(lines)
+
+    def to_json(self, path: str | os.PathLike[str]) -> Path:
+        """Write :meth:`to_dict` as JSON; returns the path."""
+        path = Path(path)
+        path.write_text(json.dumps(self.to_dict(), indent=1) + "\n", encoding="utf-8")
+        return path
+
+    def to_csv(self, path: str | os.PathLike[str]) -> Path:
+        """Write one row per layer: ``layer, accuracy, accuracy_std, control_accuracy, selectivity``; returns the
+        path."""
+        path = Path(path)
+        with path.open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["layer", "accuracy", "accuracy_std", "control_accuracy", "selectivity"])
+            rows = zip(self.layers_, self.accuracy_, self.accuracy_std_, self.control_accuracy_, self.selectivity_)
+            for k, a, sd, c, sel in rows:
+                writer.writerow([k, repr(float(a)), repr(float(sd)), repr(float(c)), repr(float(sel))])
+        return path
 
     def to_dict(self) -> dict[str, Any]:
         """Everything fitted, as plain Python values (for JSON)."""

@@ -33,7 +33,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--model", action="append", default=None, help="local directory, hub id, or alias; repeat to compare models"
     )
-    p.add_argument("--corpus", required=True, type=Path, help="plain text: one text per line")
+    p.add_argument(
+        "--corpus",
+        required=True,
+        type=Path,
+        help="corpus: text (one text per line), or the text field of .jsonl/.csv/.parquet",
+    )
     p.add_argument("--split", choices=CONTEXT_SPLITS, default="line", help="a context is a line or a sentence")
     p.add_argument(
         "--metrics",
@@ -42,7 +47,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--layers", default="all", help="all, 0,3,-1, -4: or 2 (default: all)")
     p.add_argument("--units", choices=UNITS, default="words", help="words (tokens pooled) or single tokens")
-    p.add_argument("--pool", choices=("first", "last", "mean", "max"), default="mean", help="pieces -> word")
+    p.add_argument(
+        "--word-pool",
+        "--pool",
+        dest="pool",
+        choices=("first", "last", "mean", "max"),
+        default="mean",
+        help="tokens -> word (--pool before 0.2)",
+    )
     p.add_argument("--specials", choices=KEEP, default="exclude", help="special tokens as units (--units tokens only)")
     p.add_argument("--punctuation", choices=KEEP, default="exclude", help="punctuation-only units")
     p.add_argument("--first", choices=KEEP, default="include", help="each text's first unit")

@@ -37,7 +37,14 @@ def add_probe_arguments(p: argparse.ArgumentParser) -> None:
 
     p.add_argument("--layers", default="all", help="all, 0,3,-1, -4: or 2 (default: all)")
     p.add_argument("--mix", default="mean", help=f"comma-separated mixes of the layers: {', '.join(MIXES)}, or none")
-    p.add_argument("--pool", choices=WORD_POOLS, default="mean", help="how a multi-piece word becomes one vector")
+    p.add_argument(
+        "--word-pool",
+        "--pool",
+        dest="pool",
+        choices=WORD_POOLS,
+        default="mean",
+        help="how a word of several tokens becomes one vector (--pool before 0.2)",
+    )
     p.add_argument("--postprocess", choices=POSTPROCESS, default="none", help="applied before cosine")
     p.add_argument("--cluster", choices=CLUSTER_METHODS, default="agglomerative")
     p.add_argument(

@@ -28,7 +28,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--conllu", required=True, type=Path, help="a CoNLL-U file (Universal Dependencies format)")
     p.add_argument("--field", choices=FIELDS, default="upos", help="the word label to probe (default: upos)")
     p.add_argument("--layers", default="all", help="all, 0,3,-1, -4: or 2 (default: all)")
-    p.add_argument("--pool", choices=[w for w in WORD_POOLS if w != "first_last"], default="mean")
+    p.add_argument(
+        "--word-pool", "--pool", dest="pool", choices=[w for w in WORD_POOLS if w != "first_last"], default="mean"
+    )
     p.add_argument("--folds", type=int, default=5, help="cross-validation folds of whole sentences")
     p.add_argument("--C", type=float, default=1.0, help="inverse L2 strength of the logistic regression")
     p.add_argument("--control", choices=("types", "none"), default="types", help="control task for selectivity")

@@ -33,7 +33,12 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     t = inner.add_parser("train", help="train a static baseline on a corpus file")
     t.add_argument("--method", choices=METHODS, required=True, help="word2vec is skip-gram, cbow its CBOW variant")
-    t.add_argument("--corpus", type=Path, required=True, help="text file, one text per line")
+    t.add_argument(
+        "--corpus",
+        type=Path,
+        required=True,
+        help="corpus: text (one text per line), or the text field of .jsonl/.csv/.parquet",
+    )
     t.add_argument("--output", type=Path, required=True, help="vectors file (.bin: word2vec binary)")
     t.add_argument("--format", choices=FILE_FORMATS, default="auto", help="file format (default: from the suffix)")
     t.add_argument("--dim", type=int, default=None, help="dimensions (default: the method's own)")
@@ -51,14 +56,26 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     d = inner.add_parser("distill", help="average a contextual model's word vectors over a corpus, per layer")
     d.add_argument("--model", default="minilm", help="local directory, hub id, or alias (default: minilm)")
-    d.add_argument("--corpus", type=Path, required=True, help="text file, one text per line")
+    d.add_argument(
+        "--corpus",
+        type=Path,
+        required=True,
+        help="corpus: text (one text per line), or the text field of .jsonl/.csv/.parquet",
+    )
     d.add_argument("--layers", default="all", help="all, 0,3,-1, -4: or 2 (default: all)")
     d.add_argument("--output", type=Path, required=True, help="directory for input.txt, layer0.txt, ...")
     d.add_argument("--format", choices=FILE_FORMATS, default="auto", help="file format (default: word2vec text)")
     d.add_argument("--max-occurrences", type=int, default=100, help="occurrences averaged per word (default 100)")
     d.add_argument("--min-count", type=int, default=1, help="distil words seen at least this often (default 1)")
     d.add_argument("--words", type=Path, default=None, help="distil only these words (a file, one word a line)")
-    d.add_argument("--pool", choices=WORD_POOLS, default="mean", help="pieces -> word (default mean)")
+    d.add_argument(
+        "--word-pool",
+        "--pool",
+        dest="pool",
+        choices=WORD_POOLS,
+        default="mean",
+        help="tokens -> word (default mean; --pool before 0.2)",
+    )
     d.add_argument("--max-words", type=int, default=64, help="words of context per piece of text (default 64)")
     d.add_argument("--no-input", action="store_true", help="skip the input-embedding baseline")
     d.add_argument("--device", default="auto")

@@ -35,7 +35,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Train a WordPiece, BPE, byte-level BPE or Unigram vocabulary for a model family (its special "
         "tokens, their places, its normalisation and pre-tokenization) and save it as a transformers tokenizer.",
     )
-    t.add_argument("corpus", nargs="+", type=Path, help="UTF-8 text files, one text per line")
+    t.add_argument(
+        "corpus",
+        nargs="+",
+        type=Path,
+        help="corpus files: text (one text per line), or the text field of .jsonl/.csv/.parquet",
+    )
     t.add_argument("--output", required=True, type=Path, help="directory to write the tokenizer to")
     t.add_argument("--kind", choices=KINDS, default=None, help="default: the family's own kind")
     t.add_argument("--family", choices=_TRAINABLE, default=None, help="the model family to build the tokenizer for")
@@ -59,7 +64,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         "overlap of the two vocabularies.",
     )
     s.add_argument("tokenizer", help="tokenizer directory, hub id, or alias (minilm)")
-    s.add_argument("corpus", nargs="+", type=Path, help="UTF-8 text files, one text per line")
+    s.add_argument(
+        "corpus",
+        nargs="+",
+        type=Path,
+        help="corpus files: text (one text per line), or the text field of .jsonl/.csv/.parquet",
+    )
     s.add_argument("--compare", default=None, help="a second tokenizer: its statistics and the vocabulary overlap")
     s.add_argument("--split", choices=SPLITS, default="punct", help="how texts split into words")
     s.add_argument("--lang", default=None, help="language for tokenizers that take one (XLM)")
@@ -130,7 +140,7 @@ def run_train(args: argparse.Namespace) -> int:
     if args.stats:
         figures = stats(tokenizer, _Reading(args.corpus, "counting", not args.no_progress))
         print()
-        print(dataclasses.replace(figures, name=str(args.output)).summary())
+        print(dataclasses.replace(figures, name=str(args.output)).table())
     return 0
 
 
@@ -152,12 +162,12 @@ def run_stats(args: argparse.Namespace) -> int:
         corpus = _Reading(args.corpus, f"tokenizing with {name}", not args.no_progress)
         figures = stats(tokenizer, corpus, split=args.split, lang=args.lang)
         results.append(dataclasses.replace(figures, name=name))
-    print("\n\n".join(r.summary() for r in results))
+    print("\n\n".join(r.table() for r in results))
     report: dict[str, Any] = {"corpus": [str(p) for p in args.corpus], "tokenizers": [r.to_dict() for r in results]}
     if args.compare:
         overlap = dataclasses.replace(vocabulary_overlap(*tokenizers), names=(names[0], names[1]))
         print("\nvocabulary overlap")
-        print(overlap.summary())
+        print(overlap.table())
         report["overlap"] = {**dataclasses.asdict(overlap), "jaccard": overlap.jaccard}
     if args.json is not None:
         args.json.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")

@@ -166,6 +166,8 @@ class Store(Sequence[StoredText]):
         import datasets
 
         parts = [datasets.Dataset.from_file(str(path)) for path in self.text_files]
+        # shards of older stores call the tokens column "pieces" (a resumed store can hold both kinds)
+        parts = [part.rename_column("pieces", "tokens") if "pieces" in part.column_names else part for part in parts]
         return datasets.concatenate_datasets(parts) if parts else datasets.Dataset.from_dict({})
 
     def verify(self, deep: bool = True) -> list[str]:

@@ -87,8 +87,8 @@ def extract_to(
         field: the column (JSONL field) holding the texts.
         id_field: the column holding the ids; by default line numbers (text, JSONL) or row indices.
         input_format: ``auto`` (from the suffix), ``text``, ``jsonl``, ``csv`` or ``parquet``.
-        vectors: which arrays to keep: ``token`` ``(tokens, layers, dim)``, ``word`` ``(words, layers, dim)``,
-            ``sentence`` ``(texts, layers, dim)``.
+        vectors: which arrays to keep: ``token``, ``word``, ``sentence`` (stored rows first on disk, read back
+            layers first: ``(layers, tokens, dim)``, ``(layers, words, dim)``, ``(layers, dim)`` per text).
         layers: the layer selection; the extractor's by default.
         word_pool: how pieces make a word (``first | last | mean | max | first_last``).
         sentence_pool: how tokens make a sentence vector (``mean | max | cls | last``).

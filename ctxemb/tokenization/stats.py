@@ -21,13 +21,14 @@ from typing import Any
 import numpy as np
 
 from ..encoding import encode
+from ..reports import TableReport
 from ..words import Split
 
 __all__ = ["TokenizerStats", "VocabularyOverlap", "stats", "vocabulary_overlap"]
 
 
 @dataclass(frozen=True)
-class TokenizerStats:
+class TokenizerStats(TableReport):
     """Segmentation statistics of one tokenizer over a corpus.
 
     Attributes:
@@ -104,7 +105,7 @@ class TokenizerStats:
             out[name] = getattr(self, name)
         return out
 
-    def summary(self) -> str:
+    def table(self) -> str:
         """A readable multi-line report."""
         if not self.words:
             return f"{self.name}: {self.texts} texts, no words"
@@ -119,28 +120,25 @@ class TokenizerStats:
             ("texts", f"{self.texts:,} ({self.words:,} words, {self.tokens:,} tokens)"),
             (
                 "fertility",
-                f"{self.fertility:.3f} pieces per word (median {self.percentile(50)}, "
+                f"{self.fertility:.3f} tokens per word (median {self.percentile(50)}, "
                 f"90th percentile {self.percentile(90)}, max {max(self.tokens_per_word)})",
             ),
             ("words split", f"{_pct(self.words_split, self.words)} ({self.words_split:,} of {self.words:,})"),
             (
                 "unknown",
-                f"{_pct(self.unknown, self.tokens)} of pieces ({self.unknown:,}), "
+                f"{_pct(self.unknown, self.tokens)} of tokens ({self.unknown:,}), "
                 f"{_pct(self.words_unknown, self.words)} of words ({self.words_unknown:,})",
             ),
             ("vocab used", f"{_pct(self.vocab_used, self.vocab_size)} ({self.vocab_used:,} of {self.vocab_size:,})"),
-            ("pieces/word", dist),
+            ("tokens/word", dist),
         ]
         if self.words_without_tokens:
-            rows.append(("no piece", f"{self.words_without_tokens:,} words got no piece"))
+            rows.append(("no token", f"{self.words_without_tokens:,} words got no token"))
         return "\n".join(f"{label:<12} {value}" for label, value in rows)
-
-    def __str__(self) -> str:
-        return self.summary()
 
 
 @dataclass(frozen=True)
-class VocabularyOverlap:
+class VocabularyOverlap(TableReport):
     """How many pieces two vocabularies share, compared as the strings each vocabulary holds.
 
     Pieces are compared as written, markers included (``##ing``, ``Ġthe``, ``▁the``, ``the</w>``): two
@@ -164,7 +162,7 @@ class VocabularyOverlap:
         union = self.size_a + self.size_b - self.shared
         return self.shared / union if union else float("nan")
 
-    def summary(self) -> str:
+    def table(self) -> str:
         """One readable line per figure."""
         a, b = self.names
         return "\n".join(
@@ -174,9 +172,6 @@ class VocabularyOverlap:
                 f"of {b}: {_pct(self.shared, self.size_b)} of {self.size_b:,}",
             ]
         )
-
-    def __str__(self) -> str:
-        return self.summary()
 
 
 def stats(

@@ -1,7 +1,7 @@
 """Polysemy probes: do a word's senses separate, layer by layer, against static baselines?
 
 ``load_data("bundled")`` gives the bundled probe set; ``PolysemyProbe(...).run(extractor, data, static=kv)``
-returns a tidy :class:`PolysemyReport` (``to_csv``, ``to_json``, ``format``, ``plot``).
+returns a tidy :class:`PolysemyReport` (``to_csv``, ``to_json``, ``table``, ``plot``).
 """
 
 from __future__ import annotations

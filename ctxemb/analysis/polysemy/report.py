@@ -46,7 +46,7 @@ class ProbeRow:
         model: the contextual model's name, a static model's name, or ``baseline``.
         representation: ``layerK`` (:func:`ctxemb.layers.layer_name`), ``mix MODE``, ``static target``,
             ``static context`` or ``most frequent sense``.
-        layer: the layer number for ``layer K`` rows, else ``None``.
+        layer: the layer number for ``layerK`` rows, else ``None``.
         metric: one of :data:`PROBE_METRICS`.
         value: the score.
         n: how many words, occurrences or pairs it averages over.

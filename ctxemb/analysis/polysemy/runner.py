@@ -16,7 +16,7 @@ import numpy as np
 from ...layers import LayerSelection, layer_name
 from ...mixing import Mix, MixLike
 from ...pooling import WordPool
-from .data import ProbeData, describe, prepare, sense_words
+from .data import ProbeData, check_occurrences, describe, prepare, sense_words
 from .postprocess import POSTPROCESS, PostProcess, PostProcessor
 from .probes import CLUSTER_METHODS, ClusterMethod, baselines, evaluate
 from .report import PolysemyReport, ProbeRow
@@ -122,7 +122,10 @@ class PolysemyProbe:
             static: one gensim ``KeyedVectors`` (named ``static``) or ``{name: KeyedVectors}``; ``None``: none.
             model_name: the contextual model's name in the report (default: the extractor's ``name``).
         """
+        if isinstance(extractor, ProbeData):
+            raise TypeError("PolysemyProbe.run takes the model first, then the data: run(extractor, data) (since 0.2)")
         self._check()
+        check_occurrences(data.occurrences)  # before the model runs
         vectors, layers = self.embed(extractor, data)  # spans only: splits and pairs do not change them
         name = model_name or getattr(extractor, "name", None) or "model"
         return self.score(data, vectors, layers, static, model_name=str(name))
