@@ -253,6 +253,7 @@ def test_a_store_with_the_older_column_names_still_reads(tiny_bert, tmp_path):
     (directory / SHARDS / shard_name(0) / "files.json").unlink()
     assert [t.tokens for t in open_store(directory)] == expected
     assert open_store(directory).verify() == []
+    assert open_store(directory).to_dataset()["tokens"] == expected  # the older column, under its new name
 
 
 def test_an_export_file_of_a_newer_format_is_refused(tiny_bert, tmp_path):
