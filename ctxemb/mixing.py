@@ -121,6 +121,14 @@ class ScalarMix(nn.Module):
         weights = torch.softmax(self.scalars, dim=0).to(stacked.dtype)
         return self.gamma * torch.tensordot(weights, stacked, dims=([0], [0]))
 
+    def extra_repr(self) -> str:
+        """Shown by ``repr``: the settings and the current weights."""
+        weights = ", ".join(f"{w:.3f}" for w in self.weights())
+        return (
+            f"num_layers={self.num_layers}, layer_norm={self.layer_norm}, trainable={self.scalars.requires_grad}, "
+            f"gamma={float(self.gamma.detach()):.3f}, weights=[{weights}]"
+        )
+
     def weights(self) -> np.ndarray:
         """The normalised layer weights ``softmax(s)``, shape ``(num_layers,)``."""
         return torch.softmax(self.scalars.detach(), dim=0).cpu().numpy()

@@ -77,3 +77,19 @@ def test_load_rejects_other_files(tmp_path):
     save_file({"x": np.zeros(2, dtype=np.float32)}, str(tmp_path / "other.safetensors"))
     with pytest.raises(ValueError, match="not a ctxemb extraction file"):
         load_extraction(tmp_path / "other.safetensors")
+
+
+def test_layer_values_that_start_with_a_minus_and_the_version(capsys):
+    from ctxemb import __version__
+    from ctxemb.cli import layer_values_attached
+
+    assert layer_values_attached(["extract", "--layers", "-4:", "--input", "x"]) == [
+        "extract",
+        "--layers=-4:",
+        "--input",
+        "x",
+    ]
+    assert layer_values_attached(["--layers", "0,1"]) == ["--layers", "0,1"]
+    with pytest.raises(SystemExit):
+        main(["--version"])
+    assert capsys.readouterr().out.strip() == f"ctxemb {__version__}"

@@ -14,7 +14,10 @@ SUBCOMMANDS = (extract, store, demo, probe, tokenizer, geometry, static)
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand registered."""
+    from .. import __version__
+
     parser = argparse.ArgumentParser(prog="ctxemb", description="Per-layer contextual word embeddings.")
+    parser.add_argument("--version", action="version", version=f"ctxemb {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="show transformers' own logs")
     sub = parser.add_subparsers(dest="command", required=True)
     for module in SUBCOMMANDS:
@@ -22,9 +25,25 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def layer_values_attached(argv: Sequence[str]) -> list[str]:
+    """``--layers -4:`` as ``--layers=-4:``: argparse reads a value that starts with ``-`` as an option of its own
+    (``expected one argument``), and layer selections often do (``-1``, ``-4:``, ``-2,-1``)."""
+    out: list[str] = []
+    items = list(argv)
+    i = 0
+    while i < len(items):
+        if items[i] == "--layers" and i + 1 < len(items) and items[i + 1].startswith("-"):
+            out.append(f"--layers={items[i + 1]}")
+            i += 2
+            continue
+        out.append(items[i])
+        i += 1
+    return out
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
-    args = build_parser().parse_args(argv)
+    args = build_parser().parse_args(layer_values_attached(sys.argv[1:] if argv is None else argv))
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     if not args.verbose:
         import transformers
