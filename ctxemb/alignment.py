@@ -142,12 +142,12 @@ def place(surfaces: Sequence[str], text: str) -> tuple[np.ndarray, np.ndarray]:
     spans = np.zeros((n, 2), dtype=np.int64)
     if n == 0:
         return spans, np.zeros(0, dtype=np.int64)
-    joined = "".join(surfaces)
-    if all(surfaces) and len(text.lower()) == len(text) and joined == "".join(text.split()).lower():
+    if all(surfaces) and len(text.lower()) == len(text) and "".join(surfaces) == "".join(text.split()).lower():
         # Fast path, same result: the pieces spell the text's non-space characters, lowercased, one for one.
         visible = np.flatnonzero(~_space_mask(text))
-        ends = np.cumsum(np.fromiter((len(s) for s in surfaces), dtype=np.int64, count=n))
-        spans[:, 0] = visible[ends - np.fromiter((len(s) for s in surfaces), dtype=np.int64, count=n)]
+        lengths = np.fromiter((len(s) for s in surfaces), dtype=np.int64, count=n)
+        ends = np.cumsum(lengths)
+        spans[:, 0] = visible[ends - lengths]
         spans[:, 1] = visible[ends - 1] + 1
         return spans, np.zeros(0, dtype=np.int64)
     placed = _match(surfaces, text, np.arange(len(text)), spans)

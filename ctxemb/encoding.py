@@ -219,9 +219,9 @@ def encode_python(
 
     Each text is tokenized whole by the tokenizer itself (the steps of ``tokenizer(text)``, with ``lang`` where
     given), so the ids are the tokenizer's own. Each piece's character span is then recovered by aligning the
-    pieces' surfaces (the tokenizer's own ``convert_tokens_to_string`` of the piece; ``""`` for the unknown token)
-    with the text,
-    through :func:`ctxemb.alignment.place`, which survives lower-casing, accent removal, Moses' punctuation
+    pieces' surfaces with the text (the tokenizer's own ``convert_tokens_to_string`` of the string its ``tokenize``
+    gave, so a piece mapped to the unknown id keeps its characters) through :func:`ctxemb.alignment.place`, which
+    survives lower-casing, accent removal, Moses' punctuation
     normalisation and deleted characters. Words then come from these offsets as for fast tokenizers: a piece that
     covers several words (XLM's ``state-of-the-art</w>``) belongs to each of them. Pieces whose span had to be
     guessed are counted in one warning per call, which shows the first with its text and span.

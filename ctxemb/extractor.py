@@ -108,11 +108,14 @@ class Extractor:
         extractor.check()  # fail now, not at the first batch
         return extractor
 
-    def check(self, layers: LayerSelection | None = None) -> None:
+    def check(self, layers: LayerSelection | None = None) -> tuple[int, ...]:
         """Check the settings against the model before anything runs (``embed`` does it too).
 
         Args:
             layers: the layer selection about to be used (the extractor's own by default).
+
+        Returns:
+            That selection resolved: the absolute layer numbers to keep.
 
 
         Raises:
@@ -132,7 +135,7 @@ class Extractor:
                 raise ValueError(f"{name} must be a positive integer, not {value!r}")
         if self.split not in SPLITS:
             raise ValueError(f"unknown split {self.split!r}; choose one of {', '.join(SPLITS)}")
-        resolve_layers(self.layers if layers is None else layers, self.num_layers)
+        kept = resolve_layers(self.layers if layers is None else layers, self.num_layers)
         limit = self.family.max_positions(self.model.config)
         specials = int(self.tokenizer.num_special_tokens_to_add())
         if self.max_length is not None and limit is not None and self.max_length > limit:
@@ -149,6 +152,7 @@ class Extractor:
                 f"its {specials} special tokens: pieces between windows would have no vectors"
             )
         self._lang_id()
+        return kept
 
     @property
     def family(self) -> Family:
@@ -201,8 +205,7 @@ class Extractor:
             progress: show a progress bar over pieces.
         """
         items = check_texts(texts)
-        self.check(layers)
-        kept = resolve_layers(self.layers if layers is None else layers, self.num_layers)
+        kept = self.check(layers)
         if not items:
             return []
         encoded = encode(self.tokenizer, items, self.split, self.lang)
@@ -229,8 +232,7 @@ class Extractor:
                 before anything is computed.
         """
         check_pool(pool, WORD_POOLS, "word")
-        self.check(layers)
-        kept = resolve_layers(self.layers if layers is None else layers, self.num_layers)
+        kept = self.check(layers)
         texts, which = check_targets(targets)
         dim = self.model.config.hidden_size * (2 if pool == "first_last" else 1)
         if not texts:

@@ -76,7 +76,7 @@ class Store(Sequence[StoredText]):
         self.manifest = manifest
         self._damaged = list(damaged)  # problems of shards a partial open left out
         self._paths = [path for path, _ in shards]
-        self._files = [entry.get("files") for entry in manifest.get("shards", [])] if "shards" in manifest else []
+        self._files = [entry.get("files") for entry in manifest.get("shards", [])]  # none while a run is going
         self._starts = np.concatenate([[0], np.cumsum([n for _, n in shards])]).astype(np.int64)
         self._tables: dict[int, Any] = {}
         self._arrays: dict[int, dict[str, np.ndarray]] = {}
@@ -181,14 +181,12 @@ class Store(Sequence[StoredText]):
         """
         problems = list(self._damaged)
         for shard, path in enumerate(self._paths):
-            expected = self._files[shard] if shard < len(self._files) else None
-            found = check_shard(path, expected, deep)
-            if not found:
-                rows = open_texts(path).num_rows
-                if rows != self._count(shard):
-                    found = [f"{path / TEXTS}: {rows} texts, {self._count(shard)} in the manifest"]
-            problems.extend(found)
+            problems.extend(check_shard(path, self._expected(shard), deep, texts=self._count(shard)))
         return problems
+
+    def _expected(self, shard: int) -> dict[str, Any] | None:
+        """The file records the manifest holds for a shard (``None`` for a running or version-1 store)."""
+        return self._files[shard] if shard < len(self._files) else None
 
     def _count(self, shard: int) -> int:
         return int(self._starts[shard + 1] - self._starts[shard])
@@ -200,7 +198,7 @@ class Store(Sequence[StoredText]):
             FileNotFoundError: the file is missing.
             ValueError: it has another size than when it was written.
         """
-        expected = self._files[shard] if shard < len(self._files) else None
+        expected = self._expected(shard)
         path = self._paths[shard] / name
         if not path.is_file():
             raise FileNotFoundError(f"{path}: missing ({self.directory} is damaged; see Store.verify())")

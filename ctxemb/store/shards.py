@@ -95,13 +95,16 @@ def recorded_files(shard: Path) -> dict[str, dict[str, Any]] | None:
         raise ValueError(f"{path} is damaged ({error})") from None
 
 
-def check_shard(shard: Path, expected: dict[str, dict[str, Any]] | None = None, deep: bool = False) -> list[str]:
+def check_shard(
+    shard: Path, expected: dict[str, dict[str, Any]] | None = None, deep: bool = False, texts: int | None = None
+) -> list[str]:
     """What is wrong with a shard on disk, one line per problem naming the file (empty when it is sound).
 
     Args:
         shard: the shard's directory.
         expected: the sizes and checksums it should have (the manifest's entry); by default its ``files.json``.
         deep: compare SHA-256 checksums too (reads every byte), not only sizes and headers.
+        texts: the number of texts the manifest says the shard holds, if it says.
     """
     if not shard.is_dir():
         return [f"{shard}: the shard directory is missing"]
@@ -125,17 +128,20 @@ def check_shard(shard: Path, expected: dict[str, dict[str, Any]] | None = None, 
         return problems
     try:
         arrays = open_arrays(shard)
-        table = open_texts(shard)
-        texts = table.num_rows
+        rows_in_table = open_texts(shard).num_rows
+        if texts is not None and rows_in_table != texts:
+            problems.append(f"{shard / TEXTS}: {rows_in_table} texts, {texts} in the manifest")
         for name, array in arrays.items():
-            rows = texts + 1 if name.endswith("_ptr") else None
-            if rows is not None and array.shape[0] != rows:
-                problems.append(f"{shard / ARRAYS}: {name} has {array.shape[0]} rows for {texts} texts")
+            if name.endswith("_ptr") and array.shape[0] != rows_in_table + 1:
+                problems.append(f"{shard / ARRAYS}: {name} has {array.shape[0]} rows for {rows_in_table} texts")
         for kind, ptr in (("token", "token_ptr"), ("word", "word_ptr"), ("sentence", None)):
             name = f"{kind}_vectors"
             if name not in arrays:
                 continue
-            rows = texts if ptr is None else int(arrays[ptr][-1]) if ptr in arrays else -1
+            if ptr is None:
+                rows = rows_in_table
+            else:
+                rows = int(arrays[ptr][-1]) if ptr in arrays else -1
             if arrays[name].shape[0] != rows:
                 problems.append(f"{shard / ARRAYS}: {name} has {arrays[name].shape[0]} rows, {rows} expected")
     except ValueError as error:
