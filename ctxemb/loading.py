@@ -27,8 +27,9 @@ def resolve_name(name_or_path: str | os.PathLike[str]) -> str:
     package = ALIASES.get(name)
     if package is None:
         return name
-    module = __import__(package)
-    return str(module.get_model_path())
+    from .extras import require
+
+    return str(require(package, "minilm", f"the model {name!r}").get_model_path())
 
 
 def resolve_device(device: str | torch.device) -> torch.device:

@@ -237,19 +237,17 @@ def test_static_context_and_target():
     np.testing.assert_array_equal(target_vectors(keyed, [o, other]), [[1, 0], [1, 0]])
 
 
-def test_default_static_vectors_uses_ctxemb_static_when_present(monkeypatch, tmp_path):
-    import types
-
+def test_default_static_vectors_trains_ctxemb_word2vec_and_caches(monkeypatch, tmp_path):
     from gensim.models import KeyedVectors
 
-    import ctxemb
+    import ctxemb.static
     from ctxemb.analysis.polysemy import default_static_vectors
 
     seen = {}
 
     class FakeWord2Vec:
-        def __init__(self, dim: int = 10, window: int = 5, seed: int = 0) -> None:
-            seen.update(dim=dim, window=window, seed=seed)
+        def __init__(self, dim: int = 10, window: int = 5, seed: int = 0, **options: object) -> None:
+            seen.update(dim=dim, window=window, seed=seed, **options)
 
         def fit(self, corpus: str) -> FakeWord2Vec:
             seen["corpus"] = corpus
@@ -257,8 +255,9 @@ def test_default_static_vectors_uses_ctxemb_static_when_present(monkeypatch, tmp
             self.vectors_.add_vectors(["a", "b"], np.eye(2, dtype=np.float32))
             return self
 
-    monkeypatch.setattr(ctxemb, "static", types.SimpleNamespace(Word2Vec=FakeWord2Vec), raising=False)
+    monkeypatch.setattr(ctxemb.static, "Word2Vec", FakeWord2Vec)
     vectors = default_static_vectors(tmp_path, dim=7)
     assert seen["dim"] == 7 and seen["window"] == 5 and seen["corpus"].endswith("head500.noblanks.cor")
+    assert seen["architecture"] == "skipgram"
     assert vectors.index_to_key == ["a", "b"]
     assert load_vectors(next(tmp_path.glob("*.bin"))).index_to_key == ["a", "b"]  # cached, as word2vec binary

@@ -278,14 +278,3 @@ def test_min_count_above_every_word_and_bad_options():
         Word2Vec(architecture="sg").fit(["a b c"])
     with pytest.raises(ValueError, match="unknown weighting 'cosine'"):
         PPMISVD(dim=1, weighting="cosine", min_count=1).fit(["a b c a"])
-
-
-def test_polysemy_default_uses_this_word2vec(tmp_path):
-    from ctxemb.analysis.polysemy.static import _ctxemb_word2vec
-
-    path = tmp_path / "corpus.txt"
-    path.write_text("\n".join(cluster_corpus(60)), encoding="utf-8")
-    params = {"vector_size": 12, "window": 5, "min_count": 2, "sg": 1, "epochs": 1, "seed": 0, "workers": 1}
-    vectors = _ctxemb_word2vec(str(path), params)
-    expected = Word2Vec(dim=12, window=5, min_count=2, epochs=1, seed=0, workers=1).fit(path).vectors_
-    np.testing.assert_array_equal(vectors.vectors, expected.vectors)

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
+from ..extras import require
 from ..layers import LayerSelection
 from ..params import Params
 from ..pooling import WordPool
@@ -209,6 +210,7 @@ class LayerProbe(Params, TableReport):
         self.centre_of_gravity_ = float(np.dot(self.layers_, self.mix_weights_))
 
     def _cross_validate(self, x: np.ndarray, y: np.ndarray, fold: np.ndarray) -> np.ndarray:
+        require("sklearn", "analysis", "LayerProbe")
         from sklearn.linear_model import LogisticRegression
         from sklearn.pipeline import make_pipeline
         from sklearn.preprocessing import StandardScaler

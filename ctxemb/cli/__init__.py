@@ -7,6 +7,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
+from ..extras import MissingExtraError
 from . import demo, extract, geometry, probe, static, store, tokenizer
 
 SUBCOMMANDS = (extract, store, demo, probe, tokenizer, geometry, static)
@@ -52,6 +53,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         transformers.utils.logging.disable_progress_bar()
     try:
         return int(args.run(args) or 0)
-    except (ValueError, TypeError, OSError) as error:
+    except (ValueError, TypeError, OSError, MissingExtraError) as error:
         print(f"ctxemb {args.command}: error: {error}", file=sys.stderr)
         return 2

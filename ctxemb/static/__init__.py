@@ -9,6 +9,12 @@ and :class:`GloVe`. :func:`distill` turns a :class:`~ctxemb.Extractor` into one 
 
 from __future__ import annotations
 
+from ..extras import require_extra
+
+require_extra("static", "ctxemb.static")
+
+# ruff: isort: split
+
 from .base import StaticModel
 from .cooccurrence import cooccurrence, distance_weights
 from .corpus import Corpus, Vocabulary, tokenize

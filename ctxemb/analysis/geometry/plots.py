@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
+from ...extras import require
+
 if TYPE_CHECKING:
     from ..probing import LayerProbe
     from .report import LayerReport
@@ -59,7 +61,7 @@ def plot_layer_curves(
     Raises:
         ValueError: no report, an unknown ``x``, or none of the metrics present.
     """
-    from matplotlib.figure import Figure
+    Figure = require("matplotlib.figure", "analysis", "plots").Figure
 
     if not reports:
         raise ValueError("no report to plot")
@@ -123,7 +125,7 @@ def plot_cka(
     Raises:
         ValueError: no CKA matrix in the reports.
     """
-    from matplotlib.figure import Figure
+    Figure = require("matplotlib.figure", "analysis", "plots").Figure
 
     panels = [(report, name) for report in reports for name in report.cka if names is None or name in names]
     if not panels:
@@ -168,7 +170,7 @@ def plot_probe(probe: LayerProbe, path: str | Path, *, title: str | None = None)
     Returns:
         ``path``.
     """
-    from matplotlib.figure import Figure
+    Figure = require("matplotlib.figure", "analysis", "plots").Figure
 
     has_mix = not np.isnan(probe.mix_weights_).all()
     figure = Figure(figsize=(10.5 if has_mix else 6.0, 4.0), layout="constrained")

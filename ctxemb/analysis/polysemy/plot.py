@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
+from ...extras import require
 from ...layers import layer_of
 
 
@@ -51,7 +52,8 @@ def plot_report(
     Returns:
         ``path``.
     """
-    from matplotlib.figure import Figure  # a bare Figure renders with Agg; no global backend change
+    # a bare Figure renders with Agg; no global backend change
+    Figure = require("matplotlib.figure", "analysis", "plots").Figure
 
     present = {row.metric for row in report.rows}
     metrics = [m for m in (metrics or PLOTTED) if m in present]

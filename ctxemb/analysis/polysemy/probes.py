@@ -13,10 +13,8 @@ from collections.abc import Sequence
 from typing import Literal
 
 import numpy as np
-from sklearn.cluster import AgglomerativeClustering, KMeans
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
+from ...extras import require
 from .data import Pair, ProbeData, sense_words
 
 ClusterMethod = Literal["agglomerative", "kmeans"]
@@ -133,13 +131,15 @@ def cluster_labels(vectors: np.ndarray, k: int, method: ClusterMethod = "agglome
     n = len(vectors)
     if k >= n:
         return np.arange(n)
+    cluster = require("sklearn.cluster", "analysis", "clustering")
     if method == "kmeans":
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)  # identical points: fewer distinct clusters
-            return KMeans(n_clusters=k, n_init=10, random_state=seed).fit_predict(unit(vectors))
+            # identical points: fewer distinct clusters
+            warnings.simplefilter("ignore", require("sklearn.exceptions", "analysis", "clustering").ConvergenceWarning)
+            return cluster.KMeans(n_clusters=k, n_init=10, random_state=seed).fit_predict(unit(vectors))
     distance = np.clip(1.0 - cosine_matrix(vectors), 0.0, None)
     np.fill_diagonal(distance, 0.0)
-    model = AgglomerativeClustering(n_clusters=k, metric="precomputed", linkage="average")
+    model = cluster.AgglomerativeClustering(n_clusters=k, metric="precomputed", linkage="average")
     return model.fit_predict(distance)
 
 
@@ -149,7 +149,10 @@ def cluster_scores(
     """Cluster with ``k`` = the number of gold senses; ``(ARI, NMI)`` against the gold senses (scikit-learn)."""
     k = len(set(senses))
     predicted = cluster_labels(vectors, k, method, seed)
-    return float(adjusted_rand_score(senses, predicted)), float(normalized_mutual_info_score(senses, predicted))
+    metrics = require("sklearn.metrics", "analysis", "cluster scores")
+    return float(metrics.adjusted_rand_score(senses, predicted)), float(
+        metrics.normalized_mutual_info_score(senses, predicted)
+    )
 
 
 def tune_threshold(cosines: np.ndarray, same: np.ndarray) -> tuple[float, float]:

@@ -8,34 +8,43 @@ A static vector is the same for every occurrence of a word, so on its own it can
 the target itself excluded (a bag-of-context-words classifier, the classic non-contextual WSD feature).
 
 Any gensim ``KeyedVectors`` works. :func:`default_static_vectors` trains word2vec on the text8 sample that
-ships with gensim (``head500.noblanks.cor``) and caches it; when ``ctxemb.static`` provides ``Word2Vec`` it is
-used instead of gensim's class directly.
+ships with gensim (``head500.noblanks.cor``) with :class:`ctxemb.static.Word2Vec` and caches it. The static baselines
+need the ``static`` extra (gensim).
 """
 
 from __future__ import annotations
 
-import inspect
+import functools
 import logging
 import os
-import zlib
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
-from gensim.models import KeyedVectors
-from gensim.parsing.porter import PorterStemmer
-from gensim.parsing.preprocessing import STOPWORDS
 
+from ...extras import require
 from ...words import split_words
 from .data import Occurrence
+
+if TYPE_CHECKING:
+    from gensim.models import KeyedVectors
 
 logger = logging.getLogger("ctxemb")
 
 StaticKind = Literal["target", "context"]
 STATIC_KINDS: tuple[str, ...] = ("target", "context")
 DEFAULT_CORPUS = "head500.noblanks.cor"
-_STEMMER = PorterStemmer()
+
+
+@functools.cache
+def _stemmer() -> Any:
+    return require("gensim.parsing.porter", "static", "the polysemy probe's static baselines").PorterStemmer()
+
+
+@functools.cache
+def _stopwords() -> frozenset[str]:
+    return require("gensim.parsing.preprocessing", "static", "the polysemy probe's static baselines").STOPWORDS
 
 
 def lookup_key(keyed: KeyedVectors, word: str) -> str | None:
@@ -45,7 +54,7 @@ def lookup_key(keyed: KeyedVectors, word: str) -> str | None:
     stop words removed, Porter-stemmed: ``capital`` is ``capit``).
     """
     lower = word.lower()
-    for key in (word, lower, _STEMMER.stem(lower)):
+    for key in (word, lower, _stemmer().stem(lower)):
         if key in keyed.key_to_index:
             return key
     return None
@@ -86,7 +95,7 @@ def context_words(occurrence: Occurrence, window: int = 5) -> list[str]:
     first, last = inside[0], inside[-1]
     chosen = spans[max(0, first - window) : first] + spans[last + 1 : last + 1 + window]
     words = [occurrence.text[s:e].lower() for s, e in chosen]
-    return [w for w in words if w.isalpha() and w not in STOPWORDS]
+    return [w for w in words if w.isalpha() and w not in _stopwords()]
 
 
 def context_vectors(keyed: KeyedVectors, occurrences: Sequence[Occurrence], window: int = 5) -> np.ndarray:
@@ -120,38 +129,9 @@ def static_vectors(
     raise ValueError(f"unknown static baseline {kind!r}; choose one of {', '.join(STATIC_KINDS)}")
 
 
-def stable_hash(text: str) -> int:
-    """A hash of a string that is the same in every process (word2vec seeds its vectors with it)."""
-    return zlib.crc32(text.encode("utf-8"))
-
-
 def cache_dir() -> Path:
     """``$XDG_CACHE_HOME/ctxemb`` (``~/.cache/ctxemb`` by default)."""
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "ctxemb"
-
-
-def _ctxemb_word2vec(corpus: str, params: dict) -> KeyedVectors | None:
-    """Train with ``ctxemb.static.Word2Vec`` if that estimator exists (``None`` if not, or if it refuses)."""
-    try:
-        from ... import static
-    except ImportError:
-        return None
-    estimator = getattr(static, "Word2Vec", None)
-    if estimator is None:
-        return None
-    accepted = inspect.signature(estimator).parameters
-    aliases = {"vector_size": ("vector_size", "dim", "size")}
-    kwargs = {}
-    for name, value in params.items():
-        for alias in aliases.get(name, (name,)):
-            if alias in accepted:
-                kwargs[alias] = value
-                break
-    try:
-        return estimator(**kwargs).fit(corpus).vectors_
-    except (TypeError, ValueError) as error:
-        logger.warning("ctxemb.static.Word2Vec failed (%s); training gensim's Word2Vec instead", error)
-        return None
 
 
 def default_static_vectors(directory: str | Path | None = None, dim: int = 100, epochs: int = 5) -> KeyedVectors:
@@ -166,9 +146,9 @@ def default_static_vectors(directory: str | Path | None = None, dim: int = 100, 
         dim: vector size.
         epochs: passes over the corpus.
     """
-    from gensim.test.utils import datapath
+    from ...static import Word2Vec, load_vectors, save_vectors  # needs the 'static' extra, and says so
 
-    from ...static.io import load_vectors, save_vectors
+    datapath = require("gensim.test.utils", "static", "default_static_vectors").datapath
 
     directory = Path(directory) if directory is not None else cache_dir()
     # word2vec binary, not gensim's pickle: a cache file someone else could write must not be able to run code.
@@ -177,13 +157,8 @@ def default_static_vectors(directory: str | Path | None = None, dim: int = 100, 
         return load_vectors(path, "word2vec-binary")
     corpus = datapath(DEFAULT_CORPUS)
     logger.info("training word2vec on %s (cached at %s)", DEFAULT_CORPUS, path)
-    params = {"vector_size": dim, "window": 5, "min_count": 5, "sg": 1, "epochs": epochs, "seed": 0, "workers": 1}
-    vectors = _ctxemb_word2vec(corpus, params)
-    if vectors is None:
-        from gensim.models import Word2Vec
-        from gensim.models.word2vec import LineSentence
-
-        vectors = Word2Vec(LineSentence(corpus), hashfxn=stable_hash, **params).wv
+    vectors = Word2Vec(dim=dim, architecture="skipgram", window=5, min_count=5, epochs=epochs, seed=0).fit(corpus)
+    vectors = vectors.vectors_
     directory.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     save_vectors(vectors, tmp, "word2vec-binary")
