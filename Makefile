@@ -18,8 +18,8 @@ demo: $(STAMP)
 	$(BIN)/python -m ctxemb demo
 
 lint: $(STAMP)
-	$(BIN)/ruff check ctxemb tests examples benchmarks docs
-	$(BIN)/ruff format --check ctxemb tests examples benchmarks docs
+	$(BIN)/ruff check ctxemb tests examples benchmarks docs tools
+	$(BIN)/ruff format --check ctxemb tests examples benchmarks docs tools
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

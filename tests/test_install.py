@@ -100,3 +100,27 @@ def test_a_missing_extra_in_the_cli_is_an_error_line_not_a_traceback(tmp_path):
     assert done.returncode == 2, done.stderr
     assert "ctxemb static: error:" in done.stderr and "pip install 'ctxemb[static]'" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_the_extras_table_matches_pyproject():
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+    from pathlib import Path
+
+    from ctxemb.extras import EXTRAS
+
+    root = Path(__file__).resolve().parents[1]
+    extras = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["project"]["optional-dependencies"]
+    for extra, modules in EXTRAS.items():
+        declared = {spec.split(">")[0].split("=")[0].split("[")[0].strip() for spec in extras[extra]}
+        assert declared == set(modules.values()), (extra, declared)
+    assert extras["all"] == [f"ctxemb[{','.join(EXTRAS)}]"]
+
+
+def test_ci_workflow_runs_the_same_script():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    workflow = (root / ".github" / "workflows" / "ci.yml").read_text(encoding="utf-8")
+    script = (root / ".ci" / "run").read_text(encoding="utf-8")
+    assert "run: bash .ci/run" in workflow
+    assert [line for line in script.splitlines() if line.startswith("make ")] == ["make test", "make dist-check"]
