@@ -83,7 +83,7 @@ def trim_whitespace(offsets: np.ndarray, text: str) -> np.ndarray:
     Returns:
         ``(tokens, 2)``, a new array.
     """
-    out = offsets.copy()
+    out: np.ndarray = offsets.copy()  # Any under Python 3.10: numpy's stubs take Self from typing
     if not text:
         return out
     codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)

@@ -68,7 +68,8 @@ def window_shares(n: int, starts: np.ndarray, size: int) -> np.ndarray:
     """
     centres = 2 * np.asarray(starts, dtype=np.int64) + size - 1
     inner = (centres[:-1] + centres[1:]) // 4 + 1
-    return np.clip(np.concatenate([[0], inner, [n]]), 0, n).astype(np.int64)
+    bounds: np.ndarray = np.clip(np.concatenate([[0], inner, [n]]), 0, n)  # numpy's stubs type this clip as Any
+    return bounds.astype(np.int64)
 
 
 @dataclass

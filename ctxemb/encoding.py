@@ -321,14 +321,16 @@ def _tokenize(tokenizer: Any, inputs: list[str]) -> list[Any]:
     transformers' own call sets that state right.
     """
     backend = getattr(tokenizer, "backend_tokenizer", None)
+    encodings: list[Any]
     if (
         backend is not None
         and backend.truncation is None
         and backend.padding is None
         and backend.encode_special_tokens == bool(getattr(tokenizer, "split_special_tokens", False))
     ):
-        return backend.encode_batch(inputs, add_special_tokens=True)
-    return tokenizer(
+        encodings = backend.encode_batch(inputs, add_special_tokens=True)
+        return encodings
+    encodings = tokenizer(
         inputs,
         add_special_tokens=True,
         truncation=False,
@@ -338,6 +340,7 @@ def _tokenize(tokenizer: Any, inputs: list[str]) -> list[Any]:
         return_token_type_ids="token_type_ids" in tokenizer.model_input_names,
         verbose=False,
     ).encodings
+    return encodings
 
 
 def check_targets(targets: Sequence[Target]) -> tuple[list[str], list[int]]:

@@ -78,7 +78,7 @@ def save_extraction(
     blocks = [r.vectors(level, pool) for r in results]
     counts = [b.shape[1] for b in blocks]
     spans = [r.word_spans for r in results] if level == "word" else []
-    tensors = {
+    tensors: dict[str, np.ndarray] = {
         "vectors": np.ascontiguousarray(np.concatenate(blocks, axis=1), dtype=np.float32),
         "text_ptr": np.concatenate([[0], np.cumsum(counts)]).astype(np.int64),
         "layers": np.asarray(results[0].layers, dtype=np.int64),
@@ -115,6 +115,6 @@ def load_extraction(path: str | os.PathLike[str]) -> Extraction:
         words=json.loads(meta["words"]),
         word_spans=arrays["word_spans"],
         model=meta["model"],
-        level=meta["level"],  # type: ignore[arg-type]
+        level=meta["level"],
         pool=meta["pool"],
     )

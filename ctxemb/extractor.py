@@ -169,11 +169,11 @@ class Extractor:
         """The longest sequence (specials included) the model is run on; longer texts are windowed."""
         if self.max_length is not None:
             return self.max_length
-        limits = [
+        candidates = [
             self.family.max_positions(self.model.config),
             getattr(self.tokenizer, "model_max_length", None),
         ]
-        limits = [int(x) for x in limits if x is not None and x < 1_000_000]
+        limits = [int(x) for x in candidates if x is not None and x < 1_000_000]
         return min(limits) if limits else None
 
     def _lang_id(self) -> int | None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import operator
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from torch import nn
 
@@ -46,21 +46,22 @@ def _blocks_at(path: str) -> Callable[[nn.Module], Blocks | None]:
 
 def _deberta_blocks(model: nn.Module) -> Blocks | None:
     """DeBERTa's layers; with a convolution after the first layer, layer 1 is the convolution's output."""
-    encoder = model.encoder
-    layers = tuple(encoder.layer)
+    # nn.Module types a child's attribute as Tensor | Module; HF models keep their layers in nn.ModuleLists.
+    encoder = cast(nn.Module, model.encoder)
+    layers = tuple(cast(nn.ModuleList, encoder.layer))
     conv = getattr(encoder, "conv", None)
     return Blocks(layers, layers if conv is None else (conv, *layers[1:]))
 
 
 def _xlnet_blocks(model: nn.Module) -> Blocks | None:
     """XLNet's layers run time-major: ``(tokens, batch, dim)``; the content stream is output 0."""
-    layers = tuple(model.layer)
+    layers = tuple(cast(nn.ModuleList, model.layer))  # a child's attribute is typed Tensor | Module
     return Blocks(layers, layers, index=0, time_major=True)
 
 
 def _xlm_blocks(model: nn.Module) -> Blocks | None:
     """XLM has no block modules: a layer starts at ``attentions[i]`` and ends at ``layer_norm2[i]``."""
-    return Blocks(tuple(model.attentions), tuple(model.layer_norm2))
+    return Blocks(tuple(cast(nn.ModuleList, model.attentions)), tuple(cast(nn.ModuleList, model.layer_norm2)))
 
 
 def _xlm_languages(config: Any, tokenizer: Any) -> dict[str, int] | None:
@@ -93,7 +94,8 @@ def _moses_words(tokenizer: Any, text: str, lang: str | None) -> list[str]:
     normalized = tokenizer.moses_pipeline(text, lang=lang)
     if lang == "ro":
         normalized = romanian_preprocessing(normalized)
-    return tokenizer.moses_tokenize(normalized, lang=lang)
+    words: list[str] = tokenizer.moses_tokenize(normalized, lang=lang)
+    return words
 
 
 Sizes = Callable[[int, int, int, int], dict[str, Any]]

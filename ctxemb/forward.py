@@ -46,7 +46,7 @@ def forward_batch(
     for row, ((seq, seq_types), n, begin) in enumerate(zip(sequences, lengths, begins)):
         ids[row, begin : begin + n] = seq
         mask[row, begin : begin + n] = 1
-        if types is not None:
+        if types is not None and seq_types is not None:  # a batch has type ids for every sequence or for none
             types[row, begin : begin + n] = seq_types
     device = model.device
     accelerated = device.type == "cuda"

@@ -54,10 +54,14 @@ def mix(
     n_layers = array.shape[axis]
     if (weights is not None) != (mode == "weighted"):
         raise ValueError("weights are required for mode='weighted' and only for it")
+    # numpy's stubs type a reduction over an axis as Any; it is an array for any input with more than the layer axis
+    reduced: np.ndarray
     if mode == "mean":
-        return array.mean(axis=axis)
+        reduced = array.mean(axis=axis)
+        return reduced
     if mode == "sum":
-        return array.sum(axis=axis)
+        reduced = array.sum(axis=axis)
+        return reduced
     if mode == "weighted":
         w = np.asarray(weights, dtype=array.dtype)
         if w.shape != (n_layers,):
@@ -119,7 +123,9 @@ class ScalarMix(nn.Module):
         if self.layer_norm:
             stacked = nn.functional.layer_norm(stacked, stacked.shape[-1:], eps=self.eps)
         weights = torch.softmax(self.scalars, dim=0).to(stacked.dtype)
-        return self.gamma * torch.tensordot(weights, stacked, dims=([0], [0]))
+        # torch.tensordot has no return annotation, so the product is Any to mypy
+        mixed: torch.Tensor = self.gamma * torch.tensordot(weights, stacked, dims=([0], [0]))
+        return mixed
 
     def extra_repr(self) -> str:
         """Shown by ``repr``: the settings and the current weights."""
@@ -184,7 +190,9 @@ class Mix:
         """Mix the layer axis ``axis`` of ``array`` away (see :func:`mix`; a ``ScalarMix`` runs without gradients)."""
         if isinstance(self.mode, ScalarMix):
             with torch.no_grad():
-                return self.mode(torch.from_numpy(np.ascontiguousarray(array)), dim=axis).numpy()
+                # calling an nn.Module is typed as returning Any; ScalarMix.forward returns a Tensor
+                mixed: torch.Tensor = self.mode(torch.from_numpy(np.ascontiguousarray(array)), dim=axis)
+                return mixed.numpy()
         return mix(array, self.mode, self.weights, axis=axis)  # type: ignore[arg-type]
 
 

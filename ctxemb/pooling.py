@@ -67,7 +67,8 @@ def _pool_filled(
         # A short text: one small product with a (words, tokens) averaging matrix, read straight from `hidden`.
         weights = np.zeros((len(starts), hidden.shape[1]), dtype=np.float32)
         weights[np.repeat(np.arange(len(starts)), counts), pieces] = np.repeat(1.0 / counts, counts)
-        return (weights @ hidden).astype(np.float32, copy=False)
+        pooled: np.ndarray = weights @ hidden  # numpy's stubs type `@` of these arrays as Any
+        return pooled.astype(np.float32, copy=False)
     # Otherwise rank by rank: start from every word's first piece and fold in the k-th piece of the words that
     # have one, so the work follows the pieces, not words x pieces (most words have one piece).
     acc = hidden[:, pieces[starts]].astype(np.float32, copy=False)
@@ -116,4 +117,5 @@ def pool_sentence(hidden: np.ndarray, special: np.ndarray, pool: SentencePool, c
     if pool == "last":
         return hidden[:, content[-1]].astype(np.float32, copy=True)
     selected = hidden[:, content]
-    return (selected.mean(axis=1) if pool == "mean" else selected.max(axis=1)).astype(np.float32)
+    reduced: np.ndarray = selected.mean(axis=1) if pool == "mean" else selected.max(axis=1)  # numpy's stubs: Any
+    return reduced.astype(np.float32)

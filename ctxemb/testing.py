@@ -119,7 +119,8 @@ def _marker(family: str, seed: int, overrides: Mapping[str, Any]) -> dict[str, o
 def _holds(directory: Path, marker: dict[str, object]) -> bool:
     """Tell whether ``directory`` is a complete checkpoint built by this module with ``marker``."""
     try:
-        return json.loads((directory / _MARKER).read_text(encoding="utf-8")) == marker
+        stored: object = json.loads((directory / _MARKER).read_text(encoding="utf-8"))
+        return stored == marker
     except (OSError, ValueError):
         return False
 

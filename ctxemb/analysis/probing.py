@@ -43,7 +43,7 @@ Control = Literal["types", "none"]
 MixProbe = Literal["scalar", "none"]
 
 
-def control_labels(types: Sequence[str], labels: Sequence[str], seed: int = 0) -> np.ndarray:
+def control_labels(types: Sequence[str], labels: Sequence[str] | np.ndarray, seed: int = 0) -> np.ndarray:
     """Hewitt & Liang's (2019) control task: one label per word type, drawn from the empirical label distribution.
 
     Args:
@@ -129,7 +129,7 @@ class LayerProbe(Params, TableReport):
         labels: Sequence[str],
         *,
         types: Sequence[str],
-        groups: Sequence[int],
+        groups: Sequence[int] | np.ndarray,
         layers: Sequence[int] | None = None,
         progress: bool = False,
     ) -> LayerProbe:

@@ -87,7 +87,7 @@ def recorded_files(shard: Path) -> dict[str, dict[str, Any]] | None:
     if not path.exists():
         return None
     try:
-        records = json.loads(path.read_text(encoding="utf-8"))
+        records: dict[str, dict[str, Any]] = json.loads(path.read_text(encoding="utf-8"))
         if not all(isinstance(records[n]["bytes"], int) and isinstance(records[n]["sha256"], str) for n in records):
             raise ValueError("entries without bytes and sha256")
         return records
@@ -254,7 +254,8 @@ def shard_metadata(shard: Path) -> dict[str, str]:
     Raises:
         ValueError: the file is missing or its header is damaged (naming the file).
     """
-    return _header(shard / ARRAYS)[0].get("__metadata__", {})
+    metadata: dict[str, str] = _header(shard / ARRAYS)[0].get("__metadata__", {})
+    return metadata
 
 
 def _header(path: Path) -> tuple[dict[str, Any], int]:
@@ -290,7 +291,7 @@ def open_arrays(shard: Path) -> dict[str, np.ndarray]:
     header, start = _header(path)
     header.pop("__metadata__", None)
     data = np.memmap(path, dtype=np.uint8, mode="r")
-    arrays = {}
+    arrays: dict[str, np.ndarray] = {}
     for name, info in header.items():
         try:
             dtype = _DTYPES[info["dtype"]]

@@ -344,7 +344,7 @@ def _finish(directory: Path, settings: dict[str, Any], count: int, problems: Pro
     for k in range(count):
         arrays = open_arrays(shards[k])
         meta = shard_metadata(shards[k])
-        entry = {
+        entry: dict[str, Any] = {
             "name": shards[k].name,
             "texts": len(arrays["token_ptr"]) - 1,
             "tokens": int(arrays["token_ptr"][-1]),

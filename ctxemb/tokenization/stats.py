@@ -205,7 +205,7 @@ def stats(
     unk = getattr(tokenizer, "unk_token_id", None)
     used = np.zeros(len(tokenizer), dtype=bool)
     fertility: Counter[int] = Counter()
-    totals = Counter()
+    totals: Counter[str] = Counter()
     for chunk in _chunks(texts, batch_size, totals):
         for item in encode(tokenizer, chunk, split, lang):
             content = item.ids[~item.special]

@@ -83,7 +83,8 @@ def learn(
     if isinstance(texts, str):
         raise TypeError("texts must be an iterable of texts (a list, a generator over a file), not one string")
     specials = list(dict.fromkeys(specials))
-    common = {"vocab_size": options.vocab_size, "show_progress": options.show_progress}
+    common: dict[str, Any] = {"vocab_size": options.vocab_size, "show_progress": options.show_progress}
+    trainer: trainers.Trainer
     if kind in ("wordpiece", "bpe"):
         with tempfile.TemporaryDirectory(prefix="ctxemb-tok-") as tmp:
             spool = Path(tmp) / "texts.jsonl" if transform is not None or isinstance(texts, Iterator) else None
@@ -94,7 +95,7 @@ def learn(
             _check_nonempty(scan.texts, scan.words)
             pinned = [p for p in (*scan.alphabet, *scan.affixed) if p not in specials]
             _check_size(options.vocab_size, specials, len(scan.alphabet), len(pinned) - len(scan.alphabet), kind)
-            rest = {"min_frequency": options.min_frequency, "special_tokens": [*specials, *pinned]}
+            rest: dict[str, Any] = {"min_frequency": options.min_frequency, "special_tokens": [*specials, *pinned]}
             # limit_alphabet=0: the trainer adds no character of its own; the alphabet is exactly the pinned one.
             if kind == "wordpiece":
                 trainer = trainers.WordPieceTrainer(**common, **rest, limit_alphabet=0)
@@ -193,6 +194,7 @@ def _probe(
     """Read the corpus once with the trainer itself, asked for no merge: its vocabulary is the alphabet and the
     affixed pieces (in hash-map order, sorted here). ``words`` is only 0 (no word) or 1 (some)."""
     probe = Tokenizer.from_str(backend.to_str())
+    trainer: trainers.Trainer
     if kind == "wordpiece":
         trainer = trainers.WordPieceTrainer(vocab_size=1, show_progress=False)
     else:

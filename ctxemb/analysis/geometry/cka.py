@@ -46,7 +46,7 @@ def _hsic(x: np.ndarray, y: np.ndarray, debiased: bool) -> float:
     cross = float(np.sum((y.T @ x) ** 2))
     if not debiased:
         return cross
-    n = x.shape[0]
+    n: int = x.shape[0]
     a = np.einsum("ij,ij->i", x, x)
     b = np.einsum("ij,ij->i", y, y)
     sx, sy = x.sum(axis=0), y.sum(axis=0)

@@ -7,6 +7,7 @@ changing matplotlib's global backend, and writes a PNG.
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -39,7 +40,7 @@ _MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*", "<", ">")
 
 def plot_layer_curves(
     reports: Sequence[LayerReport],
-    path: str | Path,
+    path: str | os.PathLike[str],
     metrics: Sequence[str] | None = None,
     *,
     x: XAxis = "layer",
@@ -109,7 +110,11 @@ def plot_layer_curves(
 
 
 def plot_cka(
-    reports: Sequence[LayerReport], path: str | Path, *, names: Sequence[str] | None = None, title: str | None = None
+    reports: Sequence[LayerReport],
+    path: str | os.PathLike[str],
+    *,
+    names: Sequence[str] | None = None,
+    title: str | None = None,
 ) -> Path:
     """Draw every CKA matrix of the reports as a heatmap (colour scale 0 to 1, values written in small ones).
 
@@ -159,7 +164,7 @@ def plot_cka(
     return path
 
 
-def plot_probe(probe: LayerProbe, path: str | Path, *, title: str | None = None) -> Path:
+def plot_probe(probe: LayerProbe, path: str | os.PathLike[str], *, title: str | None = None) -> Path:
     """Plot a fitted probe: accuracy, control accuracy and selectivity per layer, and the scalar mix's weights.
 
     Args:
