@@ -5,7 +5,7 @@ Trains the one-hot floor, PPMI-SVD, word2vec (skip-gram) and GloVe on gensim's b
 plus its input embeddings; only the words of the two similarity sets, a few occurrences each, to keep it to minutes
 on a CPU), and scores everything on WordSim-353 and SimLex-999 (task words Porter-stemmed to match the corpus).
 
-Run: python examples/static_vs_contextual.py [--occurrences 5] [--output static-example]
+Run: python examples/static_vs_contextual.py [--occurrences 5] [--corpus FILE] [--output static-example]
 """
 
 from __future__ import annotations
@@ -32,9 +32,12 @@ def main() -> None:
     parser.add_argument("--dim", type=int, default=100, help="dimensions of the trained methods")
     parser.add_argument("--glove-epochs", type=int, default=10)
     parser.add_argument("--output", type=Path, default=Path("static-example"))
+    parser.add_argument(
+        "--corpus", type=Path, default=None, help="a stemmed corpus, one text per line (default: gensim's text8 sample)"
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
-    corpus = datapath("head500.noblanks.cor")
+    corpus = args.corpus or datapath("head500.noblanks.cor")
 
     trainers = {
         "one-hot": OneHot(),
