@@ -11,8 +11,9 @@ from __future__ import annotations
 import argparse
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ..export import save_extraction
+from ..export import Level, save_extraction
 from ..layers import parse_layers
 from ..mixing import MIX_MODES
 from ..outputs import VECTOR_KINDS
@@ -22,6 +23,11 @@ from ..store.distributed import launched_world_size, process_device
 from ..store.layout import STORE_DTYPES
 from ..store.writer import extract_to
 from ..words import SPLITS
+
+if TYPE_CHECKING:
+    import torch
+
+    from ..extractor import Extractor
 
 logger = logging.getLogger("ctxemb")
 
@@ -81,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
     return _run_store(args, source, vectors)
 
 
-def _extractor(args: argparse.Namespace, device: object) -> object:
+def _extractor(args: argparse.Namespace, device: str | torch.device) -> Extractor:
     from ..extractor import Extractor
 
     return Extractor.from_pretrained(
@@ -102,14 +108,14 @@ def _run_file(args: argparse.Namespace, source: object, vectors: list[str]) -> i
             f"a .safetensors file holds word or sentence vectors, not {','.join(vectors)}; write a store directory "
             "for token vectors or several kinds"
         )
-    level = vectors[0]
+    level: Level = "word" if vectors[0] == "word" else "sentence"
     pool = args.word_pool if level == "word" else args.sentence_pool
     problems = Problems(args.on_error)
     texts = [record.text for record in source.records(problems)]  # type: ignore[attr-defined]
     if not texts:
         raise ValueError(f"{args.input}: no texts")
     extractor = _extractor(args, args.device)
-    results = extractor.embed(texts, progress=not args.no_progress)  # type: ignore[attr-defined]
+    results = extractor.embed(texts, progress=not args.no_progress)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     save_extraction(args.output, results, level, pool, args.model)
     logger.info(
@@ -129,12 +135,12 @@ def _run_store(args: argparse.Namespace, source: object, vectors: list[str]) -> 
     import torch
 
     weights = [float(w) for w in args.mix_weights.split(",")] if args.mix_weights else None
-    device: object = args.device
+    device: str | torch.device = args.device
     if launched_world_size() > 1 and args.device in ("auto", "cuda"):
         device = process_device(cpu=not torch.cuda.is_available())
     extractor = _extractor(args, device)
     store = extract_to(
-        extractor,  # type: ignore[arg-type]
+        extractor,
         args.output,
         source,
         vectors=vectors,  # type: ignore[arg-type]

@@ -13,11 +13,15 @@ import inspect
 import logging
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from tqdm.auto import tqdm
 
 from ..layers import layer_of, parse_layers
 from ..pooling import WORD_POOLS
+
+if TYPE_CHECKING:
+    from ..static.base import StaticModel
 
 logger = logging.getLogger("ctxemb")
 
@@ -93,10 +97,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     e.set_defaults(run=run_eval)
 
 
-def _estimator(args: argparse.Namespace) -> object:
+def _estimator(args: argparse.Namespace) -> StaticModel:
     from .. import static
 
-    classes = {
+    classes: dict[str, type[StaticModel]] = {
         "ppmi-svd": static.PPMISVD,
         "lsa": static.LSA,
         "word2vec": static.Word2Vec,
@@ -107,7 +111,7 @@ def _estimator(args: argparse.Namespace) -> object:
     }
     cls = classes[args.method]
     accepted = inspect.signature(cls).parameters
-    options = {"progress": not args.no_progress}
+    options: dict[str, Any] = {"progress": not args.no_progress}
     if args.method == "cbow":
         options["architecture"] = "cbow"
     for name in ("dim", "window", "epochs", "min_count", "max_vocab", "seed", "workers"):

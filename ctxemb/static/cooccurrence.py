@@ -66,7 +66,9 @@ def cooccurrence(
 
     def flush() -> sp.csr_matrix:
         r, c, v = np.concatenate(rows), np.concatenate(cols), np.concatenate(vals)
-        rows.clear(), cols.clear(), vals.clear()
+        rows.clear()
+        cols.clear()
+        vals.clear()
         return total + sp.coo_matrix((v, (r, c)), shape=(size, size)).tocsr()
 
     for ids in encoded:

@@ -14,12 +14,15 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 from tqdm.auto import tqdm
 
 from ..sources import texts_of
 from ..words import split_words
+
+_Words = TypeVar("_Words", list[str], np.ndarray)
 
 logger = logging.getLogger(__name__)
 
@@ -93,8 +96,8 @@ def as_corpus(source: CorpusSource | Corpus, progress: bool = False) -> Corpus:
     return source if isinstance(source, Corpus) else Corpus(source, progress=progress)
 
 
-def chunked(words: list[str], size: int) -> Iterator[list[str]]:
-    """Cut a list of words into consecutive pieces of at most ``size`` words."""
+def chunked(words: _Words, size: int) -> Iterator[_Words]:
+    """Cut a list of words (or an array of word ids) into consecutive pieces of at most ``size`` words."""
     for start in range(0, len(words), size):
         yield words[start : start + size]
 

@@ -181,9 +181,9 @@ def analogy_answers(
     out = np.full(len(task.items), np.nan)
     todo = []
     for i, question in enumerate(task.items):
-        ids = [index.get(key(w), restrict) for w in question]
-        if max(ids) < restrict:
-            todo.append((i, ids))
+        word_ids = [index.get(key(w), restrict) for w in question]
+        if max(word_ids) < restrict:
+            todo.append((i, word_ids))
     for start in range(0, len(todo), batch):
         chunk = todo[start : start + batch]
         ids = np.array([q for _, q in chunk])

@@ -26,7 +26,9 @@ _PICKLE = b"\x80"  # the first byte of a pickle of protocol 2 or later: gensim's
 _FASTTEXT_MAGIC = 793712314
 
 
-def keyed_vectors(words: Sequence[str], matrix: np.ndarray, counts: np.ndarray | None = None) -> KeyedVectors:
+def keyed_vectors(
+    words: Sequence[str], matrix: np.ndarray, counts: Sequence[int] | np.ndarray | None = None
+) -> KeyedVectors:
     """Wrap a ``(words, dim)`` matrix as float32 ``KeyedVectors``; ``counts`` become the ``count`` attribute."""
     matrix = np.asarray(matrix, dtype=np.float32)
     if matrix.ndim != 2 or matrix.shape[0] != len(words):
@@ -203,8 +205,10 @@ def _load_text(path: Path, header: bool) -> KeyedVectors:
         raise ValueError(f"{path}: no vectors in the file")
     if len(set(words)) != len(words):
         seen: set[str] = set()
-        twice = next(w for w in words if w in seen or seen.add(w))
-        raise ValueError(f"{path}: the word {twice!r} has two rows")
+        for word in words:
+            if word in seen:
+                raise ValueError(f"{path}: the word {word!r} has two rows")
+            seen.add(word)
     return keyed_vectors(words, np.stack(rows))
 
 

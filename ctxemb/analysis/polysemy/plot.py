@@ -14,7 +14,9 @@ from ...layers import layer_of
 class Plottable(Protocol):
     """What the plot reads of a report (:class:`~ctxemb.analysis.polysemy.report.PolysemyReport` has it)."""
 
-    rows: Sequence[Any]
+    @property
+    def rows(self) -> Sequence[Any]: ...
+
     data_name: str
     postprocess: str
 

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import warnings
 from collections import Counter
-from collections.abc import Sequence
-from typing import Literal
+from collections.abc import Hashable, Sequence
+from typing import Literal, TypeVar
 
 import numpy as np
 
 from ...extras import require
-from .data import Pair, ProbeData, sense_words
+from .data import Occurrence, Pair, ProbeData, sense_words
 
 ClusterMethod = Literal["agglomerative", "kmeans"]
 CLUSTER_METHODS: tuple[str, ...] = ("agglomerative", "kmeans")
@@ -77,7 +77,10 @@ def knn_correct(vectors: np.ndarray, senses: Sequence[str]) -> np.ndarray:
     return (tied & same).sum(axis=1) / tied.sum(axis=1)
 
 
-def mfs_correct(reference: Sequence[str], evaluated: Sequence[str]) -> np.ndarray:
+_Label = TypeVar("_Label", bound=Hashable)
+
+
+def mfs_correct(reference: Sequence[_Label], evaluated: Sequence[_Label]) -> np.ndarray:
     """Correctness of the most-frequent-sense baseline: predict the commonest sense of ``reference``.
 
     Ties between equally frequent senses are split: each tied sense is predicted with probability ``1/m``.
@@ -230,6 +233,12 @@ def _mean(values: list[float]) -> Metric:
     return (float(np.mean(finite)) if finite else float("nan")), len(finite)
 
 
+def _senses(occurrences: Sequence[Occurrence], idx: Sequence[int]) -> list[str]:
+    """The sense labels of ``occurrences[idx]``, which all have one (the groups of :func:`sense_words`)."""
+    senses = [occurrences[i].sense for i in idx]
+    return [s for s in senses if s is not None]
+
+
 def evaluate(
     vectors: np.ndarray, data: ProbeData, cluster: ClusterMethod = "agglomerative", seed: int = 0
 ) -> dict[str, Metric]:
@@ -255,7 +264,7 @@ def evaluate(
     if groups:
         within, across, gaps, knn, central, ari, nmi = [], [], [], [], [], [], []
         for idx in groups.values():
-            senses = [occurrences[i].sense for i in idx]
+            senses = _senses(occurrences, idx)
             w, a = sense_similarity(vectors[idx], senses)
             within.append(w)
             across.append(a)
@@ -264,8 +273,8 @@ def evaluate(
             train = [i for i in idx if occurrences[i].split == "train"]
             test = [i for i in idx if occurrences[i].split == "test"]
             if train and test:
-                train_senses = [occurrences[i].sense for i in train]
-                test_senses = [occurrences[i].sense for i in test]
+                train_senses = _senses(occurrences, train)
+                test_senses = _senses(occurrences, test)
                 central.append(centroid_correct(vectors[train], train_senses, vectors[test], test_senses))
             r, m = cluster_scores(vectors[idx], senses, cluster, seed)
             ari.append(r)

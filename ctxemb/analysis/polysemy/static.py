@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger("ctxemb")
 
 StaticKind = Literal["target", "context"]
-STATIC_KINDS: tuple[str, ...] = ("target", "context")
+STATIC_KINDS: tuple[StaticKind, ...] = ("target", "context")
 DEFAULT_CORPUS = "head500.noblanks.cor"
 
 
