@@ -16,7 +16,7 @@ _EXPORTS: dict[str, str] = {
     "Embedding": "ctxemb.outputs",
     "Extractor": "ctxemb.extractor",
     "Mix": "ctxemb.mixing",
-    "ScalarMix": "ctxemb.mixing",
+    "ScalarMix": "ctxemb.scalar_mix",
     "extract_to": "ctxemb.store",
     "mix": "ctxemb.mixing",
     "open_store": "ctxemb.store",
@@ -44,8 +44,9 @@ __all__ = [
 if TYPE_CHECKING:
     from .extractor import Extractor
     from .layers import parse_layers, resolve_layers
-    from .mixing import Mix, ScalarMix, mix
+    from .mixing import Mix, mix
     from .outputs import Embedding
+    from .scalar_mix import ScalarMix
     from .store import extract_to, open_store
     from .tokenization import train_tokenizer
     from .words import split_words

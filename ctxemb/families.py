@@ -9,11 +9,12 @@ from __future__ import annotations
 import operator
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal, cast
-
-from torch import nn
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from .capture import Blocks, recorded_blocks
+
+if TYPE_CHECKING:  # only annotations: importing the table does not load torch
+    from torch import nn
 
 
 def _absolute_positions(config: Any) -> int | None:
@@ -47,21 +48,21 @@ def _blocks_at(path: str) -> Callable[[nn.Module], Blocks | None]:
 def _deberta_blocks(model: nn.Module) -> Blocks | None:
     """DeBERTa's layers; with a convolution after the first layer, layer 1 is the convolution's output."""
     # nn.Module types a child's attribute as Tensor | Module; HF models keep their layers in nn.ModuleLists.
-    encoder = cast(nn.Module, model.encoder)
-    layers = tuple(cast(nn.ModuleList, encoder.layer))
+    encoder = cast("nn.Module", model.encoder)
+    layers = tuple(cast("nn.ModuleList", encoder.layer))
     conv = getattr(encoder, "conv", None)
     return Blocks(layers, layers if conv is None else (conv, *layers[1:]))
 
 
 def _xlnet_blocks(model: nn.Module) -> Blocks | None:
     """XLNet's layers run time-major: ``(tokens, batch, dim)``; the content stream is output 0."""
-    layers = tuple(cast(nn.ModuleList, model.layer))  # a child's attribute is typed Tensor | Module
+    layers = tuple(cast("nn.ModuleList", model.layer))  # a child's attribute is typed Tensor | Module
     return Blocks(layers, layers, index=0, time_major=True)
 
 
 def _xlm_blocks(model: nn.Module) -> Blocks | None:
     """XLM has no block modules: a layer starts at ``attentions[i]`` and ends at ``layer_norm2[i]``."""
-    return Blocks(tuple(cast(nn.ModuleList, model.attentions)), tuple(cast(nn.ModuleList, model.layer_norm2)))
+    return Blocks(tuple(cast("nn.ModuleList", model.attentions)), tuple(cast("nn.ModuleList", model.layer_norm2)))
 
 
 def _xlm_languages(config: Any, tokenizer: Any) -> dict[str, int] | None:

@@ -1,18 +1,21 @@
-"""Combining layers: fixed mixes of an array, and ELMo's learnable scalar mix.
+"""Combining layers: fixed mixes of an array, and the one spelling of a mix (:class:`Mix`) used everywhere.
 
 ``mix`` works on any array with a layer axis (``(layers, words, dim)``, ``(layers, dim)``,
-``(layers, n, dim)`` ...). ``ScalarMix`` is a torch module to train on top of extracted layers.
+``(layers, n, dim)`` ...). ELMo's learnable ``ScalarMix`` is a torch module, kept in :mod:`ctxemb.scalar_mix` so
+that this module (and everything that only names mixes, such as the command line) does not load torch; it is
+importable from here as before.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 import numpy as np
-import torch
-from torch import nn
+
+if TYPE_CHECKING:
+    from .scalar_mix import ScalarMix
 
 MixMode = Literal["mean", "sum", "concat", "weighted"]
 MIX_MODES: tuple[str, ...] = ("mean", "sum", "concat", "weighted")
@@ -73,73 +76,6 @@ def mix(
     return moved.reshape(*moved.shape[:-2], n_layers * moved.shape[-1])
 
 
-class ScalarMix(nn.Module):
-    """ELMo's scalar mix: ``mix = gamma * sum_k softmax(s)_k * LN(h_k)``, trainable ``s`` and ``gamma``.
-
-    ``LN`` is the identity, or with ``layer_norm=True`` a parameter-free layer norm over the feature dimension
-    of each token separately (never over the batch, so a token's result does not depend on its batch).
-
-    Args:
-        num_layers: ``K``, the number of layers mixed.
-        layer_norm: normalise each token's vector of each layer before mixing.
-        initial_weights: initial values of ``s`` (defaults to zeros: a uniform mix).
-        trainable: whether ``s`` and ``gamma`` receive gradients.
-        eps: the layer norm's epsilon.
-    """
-
-    def __init__(
-        self,
-        num_layers: int,
-        layer_norm: bool = False,
-        initial_weights: Sequence[float] | None = None,
-        trainable: bool = True,
-        eps: float = 1e-5,
-    ) -> None:
-        super().__init__()
-        init = torch.zeros(num_layers) if initial_weights is None else torch.tensor(initial_weights)
-        if init.shape != (num_layers,):
-            raise ValueError(f"got {init.numel()} initial weights for {num_layers} layers")
-        self.num_layers = num_layers
-        self.layer_norm = layer_norm
-        self.eps = eps
-        self.scalars = nn.Parameter(init.float(), requires_grad=trainable)
-        self.gamma = nn.Parameter(torch.ones(()), requires_grad=trainable)
-
-    def forward(self, layers: torch.Tensor | Sequence[torch.Tensor], dim: int = 0) -> torch.Tensor:
-        """Mix ``layers``: a tensor with the layer axis at ``dim``, or a sequence of same-shaped tensors.
-
-        Integer tensors are mixed as float32; floating ones keep their dtype.
-
-        Raises:
-            ValueError: ``dim`` outside the tensor's dimensions, or another number of layers than ``num_layers``.
-        """
-        if isinstance(layers, torch.Tensor) and not -layers.dim() <= dim < layers.dim():
-            raise ValueError(f"dim {dim} is out of range for a tensor of {layers.dim()} dimensions")
-        stacked = torch.stack(list(layers)) if not isinstance(layers, torch.Tensor) else layers.movedim(dim, 0)
-        if not stacked.is_floating_point():  # integer layers would truncate the softmax weights to zeros
-            stacked = stacked.to(self.scalars.dtype)
-        if stacked.shape[0] != self.num_layers:
-            raise ValueError(f"ScalarMix was built for {self.num_layers} layers, got {stacked.shape[0]}")
-        if self.layer_norm:
-            stacked = nn.functional.layer_norm(stacked, stacked.shape[-1:], eps=self.eps)
-        weights = torch.softmax(self.scalars, dim=0).to(stacked.dtype)
-        # torch.tensordot has no return annotation, so the product is Any to mypy
-        mixed: torch.Tensor = self.gamma * torch.tensordot(weights, stacked, dims=([0], [0]))
-        return mixed
-
-    def extra_repr(self) -> str:
-        """Shown by ``repr``: the settings and the current weights."""
-        weights = ", ".join(f"{w:.3f}" for w in self.weights())
-        return (
-            f"num_layers={self.num_layers}, layer_norm={self.layer_norm}, trainable={self.scalars.requires_grad}, "
-            f"gamma={float(self.gamma.detach()):.3f}, weights=[{weights}]"
-        )
-
-    def weights(self) -> np.ndarray:
-        """The normalised layer weights ``softmax(s)``, shape ``(num_layers,)``."""
-        return torch.softmax(self.scalars.detach(), dim=0).cpu().numpy()
-
-
 @dataclass(frozen=True)
 class Mix:
     """One layer mix, spelled one way everywhere: a :func:`mix` mode (with ``weights`` for ``weighted``), or a
@@ -156,7 +92,13 @@ class Mix:
     weights: tuple[float, ...] | None = None
 
     def __post_init__(self) -> None:
-        if isinstance(self.mode, ScalarMix):
+        if not isinstance(self.mode, str):
+            from .scalar_mix import ScalarMix
+
+            if not isinstance(self.mode, ScalarMix):
+                raise ValueError(
+                    f"unknown mix {self.mode!r}; use {', '.join(MIX_MODES)}, ('weighted', weights) or a ScalarMix"
+                )
             if self.weights is not None:
                 raise ValueError("a ScalarMix has its own weights; pass none")
             return
@@ -184,11 +126,13 @@ class Mix:
     @property
     def name(self) -> str:
         """Its name in reports: the mode, or ``scalar_mix``."""
-        return "scalar_mix" if isinstance(self.mode, ScalarMix) else self.mode
+        return self.mode if isinstance(self.mode, str) else "scalar_mix"
 
     def __call__(self, array: np.ndarray, axis: int = 0) -> np.ndarray:
         """Mix the layer axis ``axis`` of ``array`` away (see :func:`mix`; a ``ScalarMix`` runs without gradients)."""
-        if isinstance(self.mode, ScalarMix):
+        if not isinstance(self.mode, str):  # a ScalarMix (checked in __post_init__)
+            import torch
+
             with torch.no_grad():
                 # calling an nn.Module is typed as returning Any; ScalarMix.forward returns a Tensor
                 mixed: torch.Tensor = self.mode(torch.from_numpy(np.ascontiguousarray(array)), dim=axis)
@@ -197,4 +141,13 @@ class Mix:
 
 
 #: What may stand for a mix wherever one is asked for (see :meth:`Mix.of`).
-MixLike = str | tuple[str, Sequence[float]] | ScalarMix | Mix
+MixLike: TypeAlias = "str | tuple[str, Sequence[float]] | ScalarMix | Mix"
+
+
+def __getattr__(name: str) -> Any:
+    """``ctxemb.mixing.ScalarMix`` keeps working: it loads :mod:`ctxemb.scalar_mix` (and torch) on first use."""
+    if name == "ScalarMix":
+        from .scalar_mix import ScalarMix
+
+        return ScalarMix
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -41,7 +41,7 @@ def test_import_ctxemb_imports_nothing_heavy():
     assert done.returncode == 0 and done.stdout.strip() == "[]", done.stdout + done.stderr
 
 
-def test_help_imports_no_optional_library():
+def test_help_imports_no_optional_library_nor_torch():
     code = """
         from ctxemb.cli import build_parser
         parser = build_parser()
@@ -53,6 +53,18 @@ def test_help_imports_no_optional_library():
                 pass
     """
     assert not any(imported(code).values())
+    done = run(
+        textwrap.dedent(code)
+        + "\nimport sys\nprint(sorted(m for m in ('torch', 'transformers', 'pyarrow') if m in sys.modules))"
+    )
+    assert done.returncode == 0 and done.stdout.strip().splitlines()[-1] == "[]", done.stdout + done.stderr
+
+
+def test_version():
+    from ctxemb import __version__
+
+    done = subprocess.run([sys.executable, "-m", "ctxemb", "--version"], capture_output=True, text=True)
+    assert done.returncode == 0 and done.stdout.strip() == f"ctxemb {__version__}"
 
 
 def test_core_works_with_every_optional_library_missing(tmp_path):

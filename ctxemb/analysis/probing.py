@@ -236,7 +236,7 @@ class LayerProbe(Params, TableReport):
         """
         import torch
 
-        from ..mixing import ScalarMix
+        from ..scalar_mix import ScalarMix
 
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(self.seed)

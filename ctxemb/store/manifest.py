@@ -14,8 +14,6 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import torch
-
 if TYPE_CHECKING:
     from ..extractor import Extractor
 
@@ -45,6 +43,8 @@ def model_provenance(extractor: Extractor) -> dict[str, Any]:
                     digest.update(block)
         source = "files"
     else:
+        import torch  # here, not at the top: the command line reads this module without loading torch
+
         for name, tensor in sorted(model.state_dict().items()):
             digest.update(name.encode() + b"\0")
             digest.update(tensor.detach().cpu().contiguous().reshape(-1).view(torch.uint8).numpy())
