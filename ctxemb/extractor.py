@@ -108,11 +108,13 @@ class Extractor:
         extractor.check()  # fail now, not at the first batch
         return extractor
 
-    def check(self, layers: LayerSelection | None = None) -> tuple[int, ...]:
+    def check(self, layers: LayerSelection | None = None, sentence_pool: str | None = None) -> tuple[int, ...]:
         """Check the settings against the model before anything runs (``embed`` does it too).
 
         Args:
             layers: the layer selection about to be used (the extractor's own by default).
+            sentence_pool: a sentence pool about to be used, checked against the model (``cls`` needs a summary
+                token, which GPT-style models do not have).
 
         Returns:
             That selection resolved: the absolute layer numbers to keep.
@@ -122,7 +124,7 @@ class Extractor:
             ValueError: naming the setting: a layer selection outside ``[-L-1, L]``, a ``max_length`` above the
                 model's position limit or too short for its special tokens, a ``stride`` longer than a window
                 holds, a ``max_tokens`` / ``max_batch`` that is not a positive integer, an unknown ``split``, or a
-                language the checkpoint does not have.
+                language the checkpoint does not have, or ``sentence_pool="cls"`` on a model without a summary token.
             TypeError: a setting of the wrong type (``max_tokens="100"``).
         """
         for name in ("max_tokens", "max_batch", "max_length", "stride"):
@@ -152,7 +154,20 @@ class Extractor:
                 f"its {specials} special tokens: pieces between windows would have no vectors"
             )
         self._lang_id()
+        if sentence_pool == "cls" and not self.has_summary_token:
+            raise ValueError(
+                f"this {self.family.name} model has no CLS-like summary token, so the sentence pool 'cls' is "
+                "undefined; use 'last' (the last real token) or 'mean'"
+            )
         return kept
+
+    @property
+    def has_summary_token(self) -> bool:
+        """Whether ``sentence_pool="cls"`` has a token to read (the family's, or the tokenizer's ``cls_token``)."""
+        position = self.family.cls_position
+        if position == "tokenizer":
+            return getattr(self.tokenizer, "cls_token_id", None) is not None
+        return position is not None
 
     @property
     def family(self) -> Family:

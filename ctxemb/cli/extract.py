@@ -81,6 +81,11 @@ def run(args: argparse.Namespace) -> int:
     unknown = [v for v in vectors if v not in VECTOR_KINDS]
     if unknown or not vectors:
         raise ValueError(f"--vectors {args.vectors!r}: choose from {', '.join(VECTOR_KINDS)}")
+    if args.output.suffix not in ("", ".safetensors") and not args.output.is_dir():
+        raise ValueError(
+            f"--output {args.output}: ctxemb writes a .safetensors file or a store directory, not a "
+            f"{args.output.suffix} file; name the directory without a suffix"
+        )
     source = as_source(args.input, args.field, args.id_field, args.format)
     if args.output.suffix == ".safetensors":
         return _run_file(args, source, vectors)
@@ -115,6 +120,7 @@ def _run_file(args: argparse.Namespace, source: object, vectors: list[str]) -> i
     if not texts:
         raise ValueError(f"{args.input}: no texts")
     extractor = _extractor(args, args.device)
+    extractor.check(sentence_pool=pool if level == "sentence" else None)
     results = extractor.embed(texts, progress=not args.no_progress)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     save_extraction(args.output, results, level, pool, args.model)

@@ -114,6 +114,7 @@ def extract_to(
         OSError: a shard could not be written (full disk, directory gone); the shards written so far stay valid.
     """
     layout = make_layout(extractor, vectors, layers, word_pool, sentence_pool, mix, mix_weights, dtype)
+    extractor.check(layers, sentence_pool=sentence_pool if "sentence" in vectors else None)
     if not isinstance(shard_size, int) or shard_size < 1:
         raise ValueError(f"shard_size must be a positive integer, got {shard_size!r}")
     if on_error not in ON_ERROR:
