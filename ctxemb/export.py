@@ -7,7 +7,9 @@ Format (``ctxemb-extract`` version 2), one ``.safetensors`` file:
 - ``text_ptr``: int64 ``(texts + 1,)``; the rows of text ``i`` are ``text_ptr[i]:text_ptr[i + 1]``;
 - ``layers``: int64 ``(layers,)``, the absolute layer indices;
 - ``word_spans``: int64 ``(words, 2)``, character spans of the words (word level only);
-- metadata (JSON strings): ``format``, ``version``, ``model``, ``level``, ``pool``, ``texts`` and ``words``.
+- metadata (JSON strings): ``format``, ``version``, ``model``, ``level``, ``pool``, ``texts``, ``words`` and
+  ``ids`` (each text's input id: its line or row number, or the input's id column; files written before ids were
+  kept read as positions).
 
 Version 1 files (ctxemb 0.1) call ``text_ptr`` ``text_offsets``; they are read as well.
 
@@ -20,13 +22,14 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
 from safetensors import safe_open
 from safetensors.numpy import save_file
 
+from .filemodes import as_umask_gives
 from .outputs import Embedding
 
 Level = Literal["word", "sentence"]
@@ -46,6 +49,7 @@ class Extraction:
         words: the words of each text (empty lists at sentence level).
         word_spans: ``(words, 2)`` character spans (``(0, 2)`` array at sentence level).
         model, level, pool: how the file was made.
+        ids: each text's input id (line or row number, or the input's id column), to trace rows to the input.
     """
 
     vectors: np.ndarray
@@ -57,6 +61,14 @@ class Extraction:
     model: str
     level: Level
     pool: str
+    ids: list[str] = field(default_factory=list)
+
+    def __repr__(self) -> str:
+        _, rows, dim = self.vectors.shape
+        return (
+            f"Extraction(model={self.model!r}, level={self.level!r}, pool={self.pool!r}, texts={len(self.texts)}, "
+            f"rows={rows}, layers={list(self.layers)}, dim={dim})"
+        )
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -68,13 +80,30 @@ class Extraction:
 
 
 def save_extraction(
-    path: str | os.PathLike[str], results: Sequence[Embedding], level: Level, pool: str, model: str
+    path: str | os.PathLike[str],
+    results: Sequence[Embedding],
+    level: Level,
+    pool: str,
+    model: str,
+    ids: Sequence[str] | None = None,
 ) -> None:
-    """Pool every result (``word_vectors(pool)`` or ``sentence_vector(pool)``) and write one file."""
+    """Pool every result (``word_vectors(pool)`` or ``sentence_vector(pool)``) and write one file.
+
+    Args:
+        path: the ``.safetensors`` file to write (replaced atomically).
+        results: the embedded texts.
+        level: ``word`` or ``sentence``.
+        pool: the word or sentence pool.
+        model: the model's name, kept in the file.
+        ids: each text's input id (default: its position, ``"0"``, ``"1"``, ...).
+    """
     if level not in ("word", "sentence"):
         raise ValueError(f"unknown level {level!r}; choose word or sentence")
     if not results:
         raise ValueError("nothing to save: no texts")
+    ids = [str(i) for i in range(len(results))] if ids is None else [str(i) for i in ids]
+    if len(ids) != len(results):
+        raise ValueError(f"{len(ids)} ids for {len(results)} texts")
     blocks = [r.vectors(level, pool) for r in results]
     counts = [b.shape[1] for b in blocks]
     spans = [r.word_spans for r in results] if level == "word" else []
@@ -92,9 +121,11 @@ def save_extraction(
         "pool": pool,
         "texts": json.dumps([r.text for r in results], ensure_ascii=False),
         "words": json.dumps([r.words if level == "word" else [] for r in results], ensure_ascii=False),
+        "ids": json.dumps(ids, ensure_ascii=False),
     }
     tmp = f"{os.fspath(path)}.tmp"
     save_file(tensors, tmp, metadata=metadata)
+    as_umask_gives(tmp)
     os.replace(tmp, path)
 
 
@@ -107,14 +138,16 @@ def load_extraction(path: str | os.PathLike[str]) -> Extraction:
         if not str(meta.get("version", "1")).isdigit() or int(meta.get("version", "1")) > int(VERSION):
             raise ValueError(f"{path} has format version {meta.get('version')!r}; this ctxemb reads up to {VERSION}")
         arrays = {k: f.get_tensor(k) for k in f.keys()}
+    texts = json.loads(meta["texts"])
     return Extraction(
         vectors=arrays["vectors"],
         text_ptr=arrays["text_ptr"] if "text_ptr" in arrays else arrays["text_offsets"],  # the older name
         layers=tuple(int(k) for k in arrays["layers"]),
-        texts=json.loads(meta["texts"]),
+        texts=texts,
         words=json.loads(meta["words"]),
         word_spans=arrays["word_spans"],
         model=meta["model"],
         level=meta["level"],
         pool=meta["pool"],
+        ids=json.loads(meta["ids"]) if "ids" in meta else [str(i) for i in range(len(texts))],
     )

@@ -93,3 +93,40 @@ def test_layer_values_that_start_with_a_minus_and_the_version(capsys):
     with pytest.raises(SystemExit):
         main(["--version"])
     assert capsys.readouterr().out.strip() == f"ctxemb {__version__}"
+
+
+def test_single_file_keeps_input_ids_and_has_the_umask_mode(tiny_bert_dir, tmp_path):
+    import os
+    import stat
+
+    path = tmp_path / "t.txt"
+    path.write_bytes(b"first\n\xff broken\nthird\n")  # line 2 is not UTF-8: skipped
+    out = tmp_path / "v.safetensors"
+    old = os.umask(0o027)
+    try:
+        args = ["extract", "--model", str(tiny_bert_dir), "--input", str(path), "--output", str(out)]
+        assert main([*args, "--on-error", "skip", "--device", "cpu", "--no-progress"]) == 0
+    finally:
+        os.umask(old)
+    x = load_extraction(out)
+    assert x.texts == ["first", "third"] and x.ids == ["1", "3"]  # line numbers: row 1 came from line 3
+    assert stat.S_IMODE(out.stat().st_mode) == 0o640
+    assert repr(x) == (
+        f"Extraction(model={str(tiny_bert_dir)!r}, level='word', pool='mean', texts=2, rows=2, "
+        "layers=[0, 1, 2, 3], dim=32)"
+    )
+
+
+def test_an_older_file_without_ids_reads_positions(tmp_path, tiny_bert):
+    from safetensors import safe_open
+    from safetensors.numpy import save_file
+
+    from ctxemb.export import save_extraction
+
+    path = tmp_path / "v.safetensors"
+    save_extraction(path, tiny_bert.embed(["a", "b c"]), "word", "mean", "tiny")
+    with safe_open(str(path), framework="numpy") as f:
+        meta = {k: v for k, v in (f.metadata() or {}).items() if k != "ids"}
+        arrays = {k: f.get_tensor(k) for k in f.keys()}
+    save_file(arrays, str(path), metadata=meta)
+    assert load_extraction(path).ids == ["0", "1"]

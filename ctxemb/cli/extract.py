@@ -116,14 +116,15 @@ def _run_file(args: argparse.Namespace, source: object, vectors: list[str]) -> i
     level: Level = "word" if vectors[0] == "word" else "sentence"
     pool = args.word_pool if level == "word" else args.sentence_pool
     problems = Problems(args.on_error)
-    texts = [record.text for record in source.records(problems)]  # type: ignore[attr-defined]
+    records = list(source.records(problems))  # type: ignore[attr-defined]
+    texts = [record.text for record in records]
     if not texts:
         raise ValueError(f"{args.input}: no texts")
     extractor = _extractor(args, args.device)
     extractor.check(sentence_pool=pool if level == "sentence" else None)
     results = extractor.embed(texts, progress=not args.no_progress)
     args.output.parent.mkdir(parents=True, exist_ok=True)
-    save_extraction(args.output, results, level, pool, args.model)
+    save_extraction(args.output, results, level, pool, args.model, ids=[record.id for record in records])
     logger.info(
         "wrote %s: %d texts, %d words, layers %s, %s vectors (%s pool); load with ctxemb.export.load_extraction(path)",
         args.output,

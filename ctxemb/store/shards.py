@@ -34,6 +34,8 @@ from typing import Any
 
 import numpy as np
 
+from ..filemodes import as_umask_gives
+
 SHARDS = "shards"
 ARRAYS = "arrays.safetensors"
 TEXTS = "texts.arrow"
@@ -210,7 +212,7 @@ def write_shard(
             save_file(arrays, str(tmp / ARRAYS), metadata={"format": SHARD_FORMAT, **metadata})
         except SafetensorError as error:
             raise _as_os_error(error, tmp / ARRAYS) from error
-        os.chmod(tmp / ARRAYS, 0o644)  # safetensors creates it owner-only; a store is meant to be shared
+        as_umask_gives(tmp / ARRAYS)  # safetensors creates it owner-only; a store is meant to be shared
         with pa.OSFile(str(tmp / TEXTS), "wb") as sink, pa.ipc.new_stream(sink, table.schema) as writer:
             writer.write_table(table)
         for name in (ARRAYS, TEXTS):
