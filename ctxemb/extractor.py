@@ -209,7 +209,12 @@ class Extractor:
         return languages[self.lang]
 
     def embed(
-        self, texts: Sequence[TextInput], *, layers: LayerSelection | None = None, progress: bool = False
+        self,
+        texts: Sequence[TextInput],
+        *,
+        layers: LayerSelection | None = None,
+        progress: bool = False,
+        names: Sequence[str] | None = None,
     ) -> list[Embedding]:
         """Embed texts: one :class:`Embedding` per text, in input order.
 
@@ -218,6 +223,7 @@ class Extractor:
                 text gives a result with no words (its specials are still embedded).
             layers: overrides the extractor's layer selection for this call.
             progress: show a progress bar over pieces.
+            names: how warnings name each text (default ``texts[i]``); the store passes the input's ids.
         """
         items = check_texts(texts)
         kept = self.check(layers)
@@ -226,7 +232,7 @@ class Extractor:
         encoded = encode(self.tokenizer, items, self.split, self.lang)
         hidden = self._run(encoded, kept, progress)
         results = [self._result(e, h, kept) for e, h in zip(encoded, hidden)]
-        _report_empty_words(results)
+        _report_empty_words(results, names)
         return results
 
     def embed_spans(
@@ -378,15 +384,14 @@ def _summarise(problems: list[str], what: str, shown: int = 5) -> str:
     return f"{len(problems)} {what}{'s' if len(problems) > 1 else ''}:\n  {head}{more}"
 
 
-def _report_empty_words(results: list[Embedding]) -> None:
+def _report_empty_words(results: list[Embedding], names: Sequence[str] | None = None) -> None:
     empty = [(i, w) for i, r in enumerate(results) for w in r.empty_words]
     if empty:
         i, w = empty[0]
         logger.warning(
-            "%d word(s) yield no piece and get NaN word vectors (see Embedding.empty_words); first: texts[%d] word "
-            "%d %r",
+            "%d word(s) yield no piece and get NaN word vectors (see Embedding.empty_words); first: %s word %d %r",
             len(empty),
-            i,
+            f"texts[{i}]" if names is None else names[i],
             w,
             results[i].words[w],
         )

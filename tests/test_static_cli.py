@@ -51,3 +51,22 @@ def test_distill_then_eval_per_layer(tmp_path, corpus, tiny_dir, capsys):
     assert [line.split()[0] for line in table.splitlines()[2:5]] == ["tiny/input", "tiny/layer0", "tiny/layer3"]
     rows = json.loads(report.read_text())
     assert [r["covered"] for r in rows] == [4, 4, 4] and rows[0]["task"] == "pairs"
+
+
+def test_gensim_logs_stay_quiet_in_the_cli(tmp_path, capsys):
+    import logging
+
+    from ctxemb.cli import main
+
+    corpus = tmp_path / "c.txt"
+    corpus.write_text("the cat sat on the mat\nthe dog sat on the log\n" * 20, encoding="utf-8")
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    root.handlers = []  # let the CLI's basicConfig install its handler, as in a fresh process
+    try:
+        args = ["static", "train", "--method", "word2vec", "--corpus", str(corpus), "--dim", "4", "--min-count", "1"]
+        assert main([*args, "--output", str(tmp_path / "v.txt")]) == 0
+    finally:
+        root.handlers, root.level = handlers, level
+    err = capsys.readouterr().err
+    assert "collecting all words" not in err and "EPOCH" not in err  # gensim's INFO lines

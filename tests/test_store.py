@@ -320,3 +320,15 @@ def test_cli_writes_a_store(tiny_bert, tiny_bert_dir, tmp_path, capsys):
     assert "other settings" in capsys.readouterr().err
     assert main([*args, "--no-progress", "--on-error", "skip", "--overwrite"]) == 0
     assert json.loads((out / MANIFEST).read_text())["settings"]["storage"]["dtype"] == "float32"
+
+
+def test_a_store_warning_names_the_input_id(tiny_bert, tmp_path, caplog):
+    import logging
+
+    from ctxemb import extract_to
+
+    path = tmp_path / "t.txt"
+    path.write_text("plain text\nother text\na \x07 bell\n", encoding="utf-8")  # the bell character yields no piece
+    with caplog.at_level(logging.WARNING, logger="ctxemb"):
+        extract_to(tiny_bert, tmp_path / "store", path, shard_size=2)
+    assert "first: text id '3' word" in caplog.text  # line 3 of the file, not texts[0] of its chunk

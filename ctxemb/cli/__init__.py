@@ -19,7 +19,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = argparse.ArgumentParser(prog="ctxemb", description="Per-layer contextual word embeddings.")
     parser.add_argument("--version", action="version", version=f"ctxemb {__version__}")
-    parser.add_argument("-v", "--verbose", action="store_true", help="show transformers' own logs")
+    parser.add_argument("-v", "--verbose", action="store_true", help="show the logs of transformers, gensim and others")
     sub = parser.add_subparsers(dest="command", required=True)
     for module in SUBCOMMANDS:
         module.register(sub)
@@ -45,7 +45,9 @@ def layer_values_attached(argv: Sequence[str]) -> list[str]:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     args = build_parser().parse_args(layer_values_attached(sys.argv[1:] if argv is None else argv))
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    # ctxemb's own messages at INFO; other libraries' (gensim's training logs, say) only from WARNING unless -v
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s")
+    logging.getLogger("ctxemb").setLevel(logging.INFO)
     if not args.verbose:
         import transformers
 

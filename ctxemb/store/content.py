@@ -34,7 +34,9 @@ def embed_shard(extractor: Extractor, records: list[Record], layout: Layout) -> 
     per_piece = 4 * len(layout.layers) * int(extractor.model.config.hidden_size)
     done: list[Any] = [None] * len(records)
     for chunk in _chunks(order, sizes, max(1, CHUNK_BYTES // per_piece)):
-        for i, result in zip(chunk, extractor.embed([records[i].text for i in chunk], layers=layout.layers)):
+        texts = [records[i].text for i in chunk]
+        names = [f"text id {records[i].id!r}" for i in chunk]  # warnings name the input's ids, not chunk positions
+        for i, result in zip(chunk, extractor.embed(texts, layers=layout.layers, names=names)):
             rows = {kind: layout.rows(result, kind) for kind in layout.vectors}
             done[i] = (
                 result.text,
