@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 
 from ...layers import LayerSelection
+from ...params import Params
 from ...pooling import WordPool
 from .cka import cka_matrix
 from .metrics import (
@@ -32,7 +33,7 @@ GEOMETRY_METRICS: tuple[str, ...] = ("anisotropy", "selfsim", "intrasim", "mev",
 CkaEstimator = Literal["biased", "debiased"]
 
 
-class LayerGeometry:
+class LayerGeometry(Params):
     """Per-layer geometry of a model over a corpus (anisotropy, self-similarity, MEV, norms, rogue dims, CKA).
 
     The constructor only stores the options. :meth:`run` tokenizes the corpus, draws one sample with ``seed``

@@ -54,6 +54,13 @@ class LayerReport(TableReport):
     cka: dict[str, np.ndarray] = field(default_factory=dict)
     cka_layers: dict[str, tuple[list[int], list[int]]] = field(default_factory=dict)
 
+    def __repr__(self) -> str:
+        layers = sorted({layer for _, layer, _ in self.rows})
+        return (
+            f"LayerReport(model={self.model!r}, source={self.source!r}, layers={layers}, metrics={self.metrics}, "
+            f"cka={list(self.cka)}); print() shows the table"
+        )
+
     @property
     def metrics(self) -> list[str]:
         """The metrics present, in the order they were added."""

@@ -86,6 +86,9 @@ class ProbeData:
     def __len__(self) -> int:
         return len(self.occurrences)
 
+    def __repr__(self) -> str:
+        return f"ProbeData({describe(self)})"
+
     @property
     def words(self) -> list[str]:
         """The word of every occurrence."""

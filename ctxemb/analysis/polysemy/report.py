@@ -85,6 +85,14 @@ class PolysemyReport(TableReport):
         self.postprocess = postprocess
         self.description = description
 
+    def __repr__(self) -> str:
+        models = list(dict.fromkeys(row.model for row in self.rows))
+        metrics = list(dict.fromkeys(row.metric for row in self.rows))
+        return (
+            f"PolysemyReport(data={self.data_name!r}, models={models}, representations={len(self.representations())}, "
+            f"metrics={len(metrics)}, postprocess={self.postprocess!r}); print() shows the table"
+        )
+
     def representations(self) -> list[tuple[str, str]]:
         """The ``(model, representation)`` pairs in table order."""
         seen: dict[tuple[str, str], None] = {}

@@ -15,6 +15,7 @@ import numpy as np
 
 from ...layers import LayerSelection, layer_name
 from ...mixing import Mix, MixLike
+from ...params import Params
 from ...pooling import WordPool
 from .data import ProbeData, check_occurrences, describe, prepare, sense_words
 from .postprocess import POSTPROCESS, PostProcess, PostProcessor
@@ -46,7 +47,7 @@ def apply_mix(vectors: np.ndarray, spec: MixLike) -> np.ndarray:
     return Mix.of(spec)(vectors, axis=0)
 
 
-class PolysemyProbe:
+class PolysemyProbe(Params):
     """Do a word's senses separate, layer by layer? Every probe on every layer, mix and static baseline.
 
     Args:
