@@ -9,7 +9,6 @@ from typing import Any
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
 
 from .alignment import pieces_in_span
 from .batching import plan, plan_batches
@@ -21,6 +20,7 @@ from .layers import LayerSelection, resolve_layers
 from .loading import load
 from .outputs import Embedding
 from .pooling import WORD_POOLS, WordPool, check_pool, pool_words
+from .progress import progress_bar
 from .words import SPLITS, Split
 
 logger = logging.getLogger(__name__)
@@ -213,7 +213,7 @@ class Extractor:
         texts: Sequence[TextInput],
         *,
         layers: LayerSelection | None = None,
-        progress: bool = False,
+        progress: bool | None = None,
         names: Sequence[str] | None = None,
     ) -> list[Embedding]:
         """Embed texts: one :class:`Embedding` per text, in input order.
@@ -222,7 +222,8 @@ class Extractor:
             texts: raw strings, or pre-split words (lists of strings), or a mix. An empty or whitespace-only
                 text gives a result with no words (its specials are still embedded).
             layers: overrides the extractor's layer selection for this call.
-            progress: show a progress bar over pieces.
+            progress: a progress bar over pieces: ``None`` where someone watches (a terminal or notebook, after a
+                second), ``True`` always, ``False`` never.
             names: how warnings name each text (default ``texts[i]``); the store passes the input's ids.
         """
         items = check_texts(texts)
@@ -241,7 +242,7 @@ class Extractor:
         pool: WordPool = "mean",
         *,
         layers: LayerSelection | None = None,
-        progress: bool = False,
+        progress: bool | None = None,
     ) -> np.ndarray:
         """Embed target occurrences given by character spans: ``(layers, n, dim)``, layers first as everywhere.
 
@@ -281,7 +282,7 @@ class Extractor:
             out[:, i] = pool_words(hidden[which[i]], np.array([0, len(inside)]), inside, pool)[:, 0]
         return out
 
-    def _run(self, encoded: list[Encoded], layers: tuple[int, ...], progress: bool) -> list[np.ndarray]:
+    def _run(self, encoded: list[Encoded], layers: tuple[int, ...], progress: bool | None) -> list[np.ndarray]:
         """Run the model over every text (windowed where too long); ``(layers, tokens, dim)`` per text.
 
         The sequences come from :func:`ctxemb.batching.plan`; they run in length-sorted batches (the token budget
@@ -295,7 +296,7 @@ class Extractor:
         blocks = self.family.blocks(self.model)
         out: list[np.ndarray | None] = [None] * len(encoded)
         sequences.allocate(out, len(layers), int(self.model.config.hidden_size))
-        bar = tqdm(total=int(lengths.sum()), unit="piece", disable=not progress, desc="embedding")
+        bar = progress_bar(total=int(lengths.sum()), unit="piece", progress=progress, desc="embedding")
         budget = self.max_tokens
         queue = plan_batches(lengths, budget, self.max_batch)
         while queue:

@@ -18,7 +18,7 @@ import hashlib
 import json
 import logging
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sized
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -99,6 +99,10 @@ class Source:
         """What the input is, for the store's provenance (compared when a run resumes)."""
         return {"kind": self.kind, "fingerprint": None}
 
+    def size_hint(self) -> int | None:
+        """About how many records there are (a progress bar's total), if that is cheap to know; else ``None``."""
+        return None
+
 
 class _File(Source):
     def __init__(self, path: str | os.PathLike[str], field: str = "text", id_field: str | None = None) -> None:
@@ -127,6 +131,9 @@ class PlainTextFile(_File):
 
     kind = "text"
 
+    def size_hint(self) -> int | None:
+        return _count_lines(self.path)
+
     def records(self, problems: Problems) -> Iterator[Record]:
         with open(self.path, "rb") as f:
             for number, raw in enumerate(f, start=1):
@@ -142,6 +149,9 @@ class JsonlFile(_File):
     """JSON lines: the string ``field`` of each object; ids are line numbers or the ``id_field`` values."""
 
     kind = "jsonl"
+
+    def size_hint(self) -> int | None:
+        return _count_lines(self.path)
 
     def records(self, problems: Problems) -> Iterator[Record]:
         with open(self.path, "rb") as f:
@@ -228,6 +238,11 @@ class ParquetFile(_File):
 
     kind = "parquet"
 
+    def size_hint(self) -> int | None:
+        import pyarrow.parquet as pq
+
+        return int(pq.ParquetFile(self.path).metadata.num_rows) if self.path.is_file() else None
+
     def records(self, problems: Problems) -> Iterator[Record]:
         import pyarrow.parquet as pq
 
@@ -271,6 +286,12 @@ class DatasetSource(Source):
             "fingerprint": None,
         }
 
+    def size_hint(self) -> int | None:
+        try:
+            return len(self.dataset)
+        except TypeError:  # a streaming IterableDataset has no length
+            return None
+
     def records(self, problems: Problems) -> Iterator[Record]:
         columns = getattr(self.dataset, "column_names", None)
         wanted = [self.field] if self.id_field is None else [self.field, self.id_field]
@@ -299,6 +320,9 @@ class IterableSource(Source):
 
     def __init__(self, texts: Iterable[Any]) -> None:
         self.texts = texts
+
+    def size_hint(self) -> int | None:
+        return len(self.texts) if isinstance(self.texts, Sized) else None
 
     def records(self, problems: Problems) -> Iterator[Record]:
         for i, item in enumerate(self.texts):
@@ -365,3 +389,15 @@ def texts_of(path: str | os.PathLike[str], field: str = "text") -> Iterator[str]
         raise FileNotFoundError(f"{path}: no such file")
     for record in as_source(path, field).records(Problems("fail", verbose=False, advice=None)):
         yield record.text if isinstance(record.text, str) else " ".join(record.text)
+
+
+def _count_lines(path: Path) -> int | None:
+    """The number of lines of a file (a final line without a newline counts), read in 1 MiB blocks."""
+    if not path.is_file():
+        return None
+    count, last = 0, b"\n"
+    with open(path, "rb") as f:
+        while block := f.read(1 << 20):
+            count += block.count(b"\n")
+            last = block[-1:]
+    return count + (last != b"\n")

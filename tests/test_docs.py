@@ -12,6 +12,7 @@ there is none) and keeps screenshots in ``docs/_build/screenshots/`` (ignored by
 
 from __future__ import annotations
 
+import html
 import os
 import re
 import shutil
@@ -74,6 +75,25 @@ def test_the_site_has_the_pages_the_readme_links_to():
     assert linked <= set(pages()), sorted(linked - set(pages()))
 
 
+def test_the_design_notes_map_every_module():
+    design = (DOCS / "design.md").read_text(encoding="utf-8")
+    package = ROOT / "ctxemb"
+    missing = sorted(
+        path.relative_to(package).as_posix()
+        for path in package.rglob("*.py")
+        if f"`{path.name}`" not in design
+    )
+    assert missing == [], f"modules missing from the module map of docs/design.md: {missing}"
+
+
+def test_the_api_reference_documents_every_top_level_name():
+    import ctxemb
+
+    page = (DOCS / "api" / "ctxemb.md").read_text(encoding="utf-8")
+    names = [name for name in ctxemb.__all__ if not name.startswith("_")]
+    assert [name for name in names if f":: {name}\n" not in page] == []
+
+
 def test_the_pages_have_python_blocks():
     assert sum(len(python_blocks(page)) for page in pages()) >= 20
     for page in ("getting-started.md", "guides/extraction.md", "guides/stores.md"):
@@ -118,6 +138,11 @@ def _chromium(browser: str, *args: str) -> str:
     return done.stdout
 
 
+def _text(dom: str) -> str:
+    """What a page says, without its tags (code blocks are split into highlighted spans)."""
+    return html.unescape(re.sub(r"<[^>]+>", "", dom))
+
+
 def _not_flat(png: Path) -> None:
     assert png.is_file() and png.stat().st_size > 0, png
     try:
@@ -136,23 +161,23 @@ def test_the_built_site_renders_in_a_browser(tmp_path):
     browser = _browser()
     if browser is None:
         pytest.skip("no chromium, chromium-browser or google-chrome on PATH")
-    html = tmp_path / "html"
+    site = tmp_path / "html"
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "CTXEMB_DOCS_OFFLINE": "1"}
-    build = [sys.executable, "-m", "sphinx", "-q", "-b", "html", "-d", str(tmp_path / "doctrees"), str(DOCS), str(html)]
+    build = [sys.executable, "-m", "sphinx", "-q", "-b", "html", "-d", str(tmp_path / "doctrees"), str(DOCS), str(site)]
     done = subprocess.run(build, capture_output=True, text=True, env=env, timeout=600, check=False)
     assert done.returncode == 0, done.stderr[-4000:]
 
-    start = _chromium(browser, "--dump-dom", (html / "getting-started.html").as_uri())
-    assert "<title>Getting started" in start and "Getting started</h1>" in start
-    assert "pip install ctxemb" in start
+    start = _chromium(browser, "--dump-dom", (site / "getting-started.html").as_uri())
+    assert "<title>Getting started - ctxemb" in start and "<h1>Getting started<" in start
+    assert "pip install ctxemb" in _text(start)  # the highlighted install command, as a reader sees it
 
-    api = _chromium(browser, "--dump-dom", (html / "api" / "ctxemb.html").as_uri())
+    api = _chromium(browser, "--dump-dom", (site / "api" / "ctxemb.html").as_uri())
     assert "sig sig-object" in api
     assert 'id="ctxemb.Extractor.from_pretrained"' in api
     assert "name_or_path" in api  # the signature's parameters are rendered
 
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    for name, page in (("getting-started", html / "getting-started.html"), ("api", html / "api" / "ctxemb.html")):
+    for name, page in (("getting-started", site / "getting-started.html"), ("api", site / "api" / "ctxemb.html")):
         png = SCREENSHOTS / f"{name}.png"
         png.unlink(missing_ok=True)
         _chromium(browser, f"--screenshot={png}", "--window-size=1280,1600", page.as_uri())

@@ -258,6 +258,5 @@ def test_default_static_vectors_trains_ctxemb_word2vec_and_caches(monkeypatch, t
     monkeypatch.setattr(ctxemb.static, "Word2Vec", FakeWord2Vec)
     vectors = default_static_vectors(tmp_path, dim=7)
     assert seen["dim"] == 7 and seen["window"] == 5 and seen["corpus"].endswith("head500.noblanks.cor")
-    assert seen["architecture"] == "skipgram"
     assert vectors.index_to_key == ["a", "b"]
     assert load_vectors(next(tmp_path.glob("*.bin"))).index_to_key == ["a", "b"]  # cached, as word2vec binary

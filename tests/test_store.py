@@ -332,3 +332,21 @@ def test_a_store_warning_names_the_input_id(tiny_bert, tmp_path, caplog):
     with caplog.at_level(logging.WARNING, logger="ctxemb"):
         extract_to(tiny_bert, tmp_path / "store", path, shard_size=2)
     assert "first: text id '3' word" in caplog.text  # line 3 of the file, not texts[0] of its chunk
+
+
+def test_the_store_bar_has_a_total_and_moves_within_a_shard(tiny_bert, tmp_path, capsys, monkeypatch):
+    from ctxemb import extract_to
+    from ctxemb.store import content
+    from ctxemb.store.layout import make_layout
+    from ctxemb.store.writer import as_source
+
+    texts = [f"text number {i} " * (i + 1) for i in range(6)]
+    extract_to(tiny_bert, tmp_path / "store", texts, shard_size=1000, progress=True)
+    err = capsys.readouterr().err
+    assert "storing: 100%" in err and "6/6" in err  # a total: the bar knows how many texts there are
+    monkeypatch.setattr(content, "CHUNK_BYTES", 1)  # one text per chunk
+    records = list(as_source(texts, "text", None, "auto").records(None))
+    calls: list[int] = []
+    layout = make_layout(tiny_bert, ["word"], None, "mean", "mean", None, None, "float32")
+    content.embed_shard(tiny_bert, records, layout, on_chunk=calls.append)
+    assert calls == [1] * 6

@@ -131,7 +131,7 @@ class LayerProbe(Params, TableReport):
         types: Sequence[str],
         groups: Sequence[int] | np.ndarray,
         layers: Sequence[int] | None = None,
-        progress: bool = False,
+        progress: bool | None = None,
     ) -> LayerProbe:
         """Cross-validate a probe per layer (and the control task and the scalar mix).
 
@@ -146,7 +146,7 @@ class LayerProbe(Params, TableReport):
         Raises:
             ValueError: fewer than two classes, mismatched lengths, or too few sentences for the folds.
         """
-        from tqdm.auto import tqdm
+        from ..progress import progress_bar
 
         if self.control not in ("types", "none") or self.mix not in ("scalar", "none"):
             raise ValueError(f"control={self.control!r} / mix={self.mix!r}: use types|none and scalar|none")
@@ -172,7 +172,7 @@ class LayerProbe(Params, TableReport):
         control = control_labels(list(types), y, self.seed) if self.control == "types" else None
         real, ctrl = [], []
         with thread_limit(self.threads):
-            for k in tqdm(range(features.shape[0]), desc="probing layers", disable=not progress):
+            for k in progress_bar(range(features.shape[0]), desc="probing layers", progress=progress):
                 real.append(self._cross_validate(features[k], y, fold))
                 if control is not None:
                     ctrl.append(self._cross_validate(features[k], control, fold))
@@ -189,16 +189,17 @@ class LayerProbe(Params, TableReport):
         return self
 
     def _fit_mix(
-        self, features: np.ndarray, codes: np.ndarray, n_classes: int, fold: np.ndarray, progress: bool
+        self, features: np.ndarray, codes: np.ndarray, n_classes: int, fold: np.ndarray, progress: bool | None
     ) -> None:
         """Cross-validate the scalar-mix probe, then fit it on every item for its weights."""
         import torch
-        from tqdm.auto import tqdm
+
+        from ..progress import progress_bar
 
         # LN has no parameter: normalise once, then mix with ScalarMix(layer_norm=False) (the same function).
         normed = torch.nn.functional.layer_norm(torch.from_numpy(features), features.shape[-1:]).numpy()
         scores, weights = [], []
-        for f in tqdm(range(self.folds), desc="scalar-mix probe", disable=not progress):
+        for f in progress_bar(range(self.folds), desc="scalar-mix probe", progress=progress):
             train, test = fold != f, fold == f
             mixer, head = self._train_mix(normed[:, train], codes[train], n_classes)
             scores.append(_mix_accuracy(mixer, head, normed[:, test], codes[test]))
@@ -348,7 +349,7 @@ def word_features(
     *,
     layers: LayerSelection = "all",
     pool: WordPool = "mean",
-    progress: bool = False,
+    progress: bool | None = None,
 ) -> tuple[np.ndarray, list[str], list[str], np.ndarray, tuple[int, ...]]:
     """Embed CoNLL-U sentences as their (syntactic) words and line up one label per word.
 

@@ -61,9 +61,12 @@ def add_probe_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--window", type=int, default=5, help="context words on each side for the static context baseline")
     p.add_argument("--device", default="auto")
     p.add_argument("--dtype", default=None, help="float32 | bf16 | fp16 (default: the checkpoint's)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars")
 
 
-def load_static(spec: str, cache: Path | None = None, allow_pickle: bool = False) -> dict[str, KeyedVectors]:
+def load_static(
+    spec: str, cache: Path | None = None, allow_pickle: bool = False, progress: bool | None = None
+) -> dict[str, KeyedVectors]:
     """Static models by name from ``--static``: ``word2vec``, ``none`` or vectors files (no pickle unless allowed)."""
     from ..analysis.polysemy import default_static_vectors
     from ..static.io import load_vectors
@@ -73,7 +76,7 @@ def load_static(spec: str, cache: Path | None = None, allow_pickle: bool = False
     models = {}
     for item in spec.split(","):
         if item == "word2vec":
-            models["word2vec"] = default_static_vectors(cache)
+            models["word2vec"] = default_static_vectors(cache, progress=progress)
             continue
         path = Path(item)
         if not path.is_file():
@@ -98,6 +101,7 @@ def probe(args: argparse.Namespace, data_spec: str, output: Path) -> tuple[Polys
     if not getattr(args, "verbose", False):
         logging.getLogger("gensim").setLevel(logging.WARNING)  # its INFO lines would bury the table
     from ..analysis.polysemy import PolysemyProbe, load_data
+    from ..analysis.polysemy.data import describe
     from ..extractor import Extractor
 
     prober = PolysemyProbe(
@@ -109,9 +113,13 @@ def probe(args: argparse.Namespace, data_spec: str, output: Path) -> tuple[Polys
         window=args.window,
     )
     data = load_data(data_spec)
-    static = load_static(args.static, allow_pickle=args.allow_pickle)
+    progress = not args.no_progress
+    logger.info("polysemy probe of %s on %s", args.model, describe(data))
+    static = load_static(args.static, allow_pickle=args.allow_pickle, progress=progress)
+    logger.info("loading %s", args.model)
     extractor = Extractor.from_pretrained(args.model, device=args.device, dtype=args.dtype)
-    report = prober.run(extractor, data, static, model_name=Path(args.model).name or args.model)
+    name = Path(args.model).name or args.model
+    report = prober.run(extractor, data, static, model_name=name, progress=progress)
     output.mkdir(parents=True, exist_ok=True)
     files = {
         "table (CSV)": report.to_csv(output / "polysemy.csv"),

@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import TypeVar
 
 import numpy as np
-from tqdm.auto import tqdm
 
+from ..progress import progress_bar
 from ..sources import texts_of
 from ..words import split_words
 
@@ -54,7 +54,7 @@ class Corpus:
         progress: show a progress bar over texts on every pass.
     """
 
-    def __init__(self, source: CorpusSource, *, progress: bool = False) -> None:
+    def __init__(self, source: CorpusSource, *, progress: bool | None = None) -> None:
         self.source = source
         self.progress = progress
         self._kept: list[str] | None = None
@@ -84,14 +84,11 @@ class Corpus:
             yield text
 
     def __iter__(self) -> Iterator[list[str]]:
-        texts = self.texts()
-        if self.progress:
-            texts = tqdm(texts, unit="text", desc="corpus")
-        for text in texts:
+        for text in progress_bar(self.texts(), unit="text", desc="corpus", progress=self.progress):
             yield tokenize(text)
 
 
-def as_corpus(source: CorpusSource | Corpus, progress: bool = False) -> Corpus:
+def as_corpus(source: CorpusSource | Corpus, progress: bool | None = None) -> Corpus:
     """Wrap ``source`` in a :class:`Corpus` (a corpus is returned as it is)."""
     return source if isinstance(source, Corpus) else Corpus(source, progress=progress)
 

@@ -87,7 +87,7 @@ class OneHot(StaticModel):
         progress: progress bar over texts.
     """
 
-    def __init__(self, *, min_count: int = 5, max_vocab: int | None = None, progress: bool = False) -> None:
+    def __init__(self, *, min_count: int = 5, max_vocab: int | None = None, progress: bool | None = None) -> None:
         self.min_count = min_count
         self.max_vocab = max_vocab
         self.progress = progress
@@ -140,7 +140,7 @@ class LSA(StaticModel):
         min_count: int = 5,
         max_vocab: int | None = None,
         seed: int = 0,
-        progress: bool = False,
+        progress: bool | None = None,
     ) -> None:
         self.dim = dim
         self.weighting = weighting
@@ -212,7 +212,7 @@ class PPMISVD(StaticModel):
         min_count: int = 5,
         max_vocab: int | None = None,
         seed: int = 0,
-        progress: bool = False,
+        progress: bool | None = None,
     ) -> None:
         self.dim = dim
         self.window = window

@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from gensim.models import KeyedVectors
-from tqdm.auto import tqdm
 
 from ..encoding import encode
 from ..layers import LayerSelection, layer_name, resolve_layers
 from ..pooling import WORD_POOLS, WordPool, check_pool, pool_words
+from ..progress import progress_bar
 from ..words import split_words
 from .corpus import Corpus, CorpusSource, Vocabulary, as_corpus
 from .io import keyed_vectors
@@ -52,7 +52,7 @@ def distill(
     max_words: int = 64,
     batch_texts: int = 128,
     input_layer: bool = True,
-    progress: bool = False,
+    progress: bool | None = None,
 ) -> dict[str, KeyedVectors]:
     """Average a contextual model's word vectors over a corpus: one ``KeyedVectors`` per layer.
 
@@ -114,7 +114,7 @@ def distill(
                     used[r] += 1
         batch.clear()
 
-    bar = tqdm(_pieces(corpus, max_words), unit="piece", desc="distil", disable=not progress)
+    bar = progress_bar(_pieces(corpus, max_words), unit="piece", desc="distil", progress=progress)
     for piece, keys in bar:
         picks = []
         for position, key in enumerate(keys):

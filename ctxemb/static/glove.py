@@ -8,8 +8,8 @@ from typing import NamedTuple
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
 
+from ..progress import progress_bar
 from ..threads import thread_limit
 from .base import StaticModel, check_dim
 from .cooccurrence import Context, Weighting, cooccurrence
@@ -150,7 +150,7 @@ class GloVe(StaticModel):
         max_vocab: int | None = None,
         seed: int = 0,
         threads: int | None = None,
-        progress: bool = False,
+        progress: bool | None = None,
     ) -> None:
         self.dim = dim
         self.window = window
@@ -197,7 +197,7 @@ class GloVe(StaticModel):
         n = len(x_t)
         self.loss_history_: list[float] = []
         self.epoch_seconds_: list[float] = []
-        for epoch in tqdm(range(self.epochs), desc="GloVe", unit="epoch", disable=not self.progress):
+        for epoch in progress_bar(range(self.epochs), desc="GloVe", unit="epoch", progress=self.progress):
             start = time.perf_counter()
             order = torch.randperm(n, generator=generator)
             total = 0.0

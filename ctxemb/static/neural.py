@@ -123,7 +123,7 @@ class Word2Vec(StaticModel):
         max_vocab: int | None = None,
         seed: int = 0,
         workers: int = 1,
-        progress: bool = False,
+        progress: bool | None = None,
     ) -> None:
         self.dim = dim
         self.architecture = architecture
@@ -180,7 +180,7 @@ class FastText(StaticModel):
         max_vocab: int | None = None,
         seed: int = 0,
         workers: int = 1,
-        progress: bool = False,
+        progress: bool | None = None,
     ) -> None:
         self.dim = dim
         self.architecture = architecture

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -17,8 +18,12 @@ CHUNK_BYTES = 256 << 20  # float32 hidden states held at once while a shard is e
 _CHARS_PER_PIECE = 3  # a low estimate, so that chunks stay under the budget
 
 
-def embed_shard(extractor: Extractor, records: list[Record], layout: Layout) -> tuple[Any, dict[str, np.ndarray]]:
+def embed_shard(
+    extractor: Extractor, records: list[Record], layout: Layout, on_chunk: Callable[[int], object] | None = None
+) -> tuple[Any, dict[str, np.ndarray]]:
     """Embed one shard's texts, a chunk at a time; its Arrow table of texts and its arrays.
+
+    ``on_chunk(n)`` is called after each chunk with its number of texts (the store's progress bar).
 
     A chunk holds about :data:`CHUNK_BYTES` of float32 hidden states; each text's rows are converted to the
     stored dtype (and mixed) as soon as it is embedded, so a shard's peak is one chunk's states plus its rows.
@@ -47,6 +52,8 @@ def embed_shard(extractor: Extractor, records: list[Record], layout: Layout) -> 
                 result.word_spans,
                 rows,
             )
+        if on_chunk is not None:
+            on_chunk(len(chunk))
     token_ptr = np.concatenate([[0], np.cumsum([len(d[1]) for d in done])]).astype(np.int64)
     word_ptr = np.concatenate([[0], np.cumsum([len(d[4]) for d in done])]).astype(np.int64)
     table = text_table(

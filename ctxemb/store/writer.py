@@ -13,12 +13,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tqdm.auto import tqdm
-
 from ..layers import LayerSelection
 from ..mixing import MixMode
 from ..outputs import VectorKind
 from ..pooling import SentencePool, WordPool
+from ..progress import progress_bar
 from ..sources import ON_ERROR, InputFormat, OnError, Problems, Record, as_source
 from .content import embed_shard
 from .distributed import Ranks, current_ranks
@@ -63,7 +62,7 @@ def extract_to(
     on_error: OnError = "fail",
     overwrite: bool = False,
     verify: bool = False,
-    progress: bool = False,
+    progress: bool | None = None,
 ) -> Store:
     """Embed a corpus into a store directory, shard by shard; see :func:`ctxemb.open_store` to read it.
 
@@ -139,19 +138,20 @@ def extract_to(
     try:
         done = _prepare(directory, settings, overwrite, ranks)
         problems = Problems(on_error, verbose=ranks.main)
-        bar = tqdm(unit="text", disable=not (progress and ranks.main), desc="storing")
+        shown = progress if ranks.main else False
+        total = source.size_hint() if shown is not False else None  # counting lines reads the file: only for a bar
+        bar = progress_bar(total=total, unit="text", desc="storing", progress=shown)
         count, shard, pending = 0, 0, []
         for record in source.records(problems):
             if ranks.owns(shard):
                 pending.append(record)
             count += 1
-            bar.update(1)
             if count % shard_size == 0:
                 if ranks.owns(shard):
-                    _shard(extractor, directory, shard, pending, layout, done, ranks, verify)
+                    _shard(extractor, directory, shard, pending, layout, done, ranks, verify, bar)
                 shard, pending = shard + 1, []
         if count % shard_size and ranks.owns(shard):
-            _shard(extractor, directory, shard, pending, layout, done, ranks, verify)
+            _shard(extractor, directory, shard, pending, layout, done, ranks, verify, bar)
         bar.close()
         ranks.barrier()
         if ranks.main:
@@ -282,8 +282,12 @@ def _shard(
     done: dict[int, Path],
     ranks: Ranks,
     verify: bool = False,
+    bar: Any = None,
 ) -> None:
     """Embed and write shard ``index``, or check the complete one already on disk (rewritten if damaged).
+
+    ``bar`` (a progress bar over texts) moves as each chunk of texts is embedded, and by a whole shard that is
+    already complete.
 
     Raises:
         ValueError: the complete shard holds other texts than the input now gives.
@@ -303,8 +307,10 @@ def _shard(
                 f"from id {meta.get('first_id')!r} differ from the input's); pass overwrite=True (--overwrite) "
                 "to start over"
             )
+        if bar is not None:
+            bar.update(len(records))
         return
-    table, arrays = embed_shard(extractor, records, layout)
+    table, arrays = embed_shard(extractor, records, layout, None if bar is None else bar.update)
     metadata = {
         "shard": str(index),
         "texts": str(len(records)),

@@ -36,7 +36,7 @@ def analyse_models(
     names: Sequence[str] | None = None,
     device: str = "auto",
     dtype: str | None = None,
-    progress: bool = False,
+    progress: bool | None = None,
     load_options: dict[str, Any] | None = None,
     timings: dict[str, float] | None = None,
 ) -> list[LayerReport]:
@@ -65,9 +65,8 @@ def analyse_models(
     Raises:
         ValueError: no model, or names that do not match the models one to one.
     """
-    from tqdm.auto import tqdm
-
     from ...extractor import Extractor
+    from ...progress import progress_bar
 
     if not models:
         raise ValueError("no model to analyse")
@@ -76,7 +75,7 @@ def analyse_models(
         raise ValueError(f"need one distinct name per model; got {names} for {len(models)} models")
     reports: list[LayerReport] = []
     first: tuple[str, np.ndarray, np.ndarray, list[int]] | None = None  # name, cka ids, cka vectors, layers
-    for model, name in tqdm(list(zip(models, names)), desc="models", unit="model", disable=not progress):
+    for model, name in progress_bar(list(zip(models, names)), desc="models", unit="model", progress=progress):
         start = time.perf_counter()
         extractor = Extractor.from_pretrained(model, device=device, dtype=dtype, **(load_options or {}))
         sample = geometry.sample(extractor, texts, source=source, progress=progress)

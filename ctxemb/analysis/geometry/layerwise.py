@@ -121,7 +121,7 @@ class LayerGeometry(Params):
         return options
 
     def sample(
-        self, extractor: Extractor, texts: Sequence[str], *, source: str = "corpus", progress: bool = False
+        self, extractor: Extractor, texts: Sequence[str], *, source: str = "corpus", progress: bool | None = None
     ) -> CorpusSample:
         """Tokenize, draw the sample, embed what it needs; the vectors every metric is computed from."""
         options = self._options()
@@ -235,7 +235,7 @@ class LayerGeometry(Params):
         *,
         source: str = "corpus",
         model_name: str | None = None,
-        progress: bool = False,
+        progress: bool | None = None,
     ) -> LayerReport:
         """Sample the corpus and compute every requested metric."""
         return self.compute(self.sample(extractor, texts, source=source, progress=progress), model_name)

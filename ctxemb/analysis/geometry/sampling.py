@@ -25,11 +25,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from ...encoding import encode
 from ...layers import LayerSelection, resolve_layers
 from ...pooling import WORD_POOLS, WordPool, check_pool
+from ...progress import progress_bar
 
 if TYPE_CHECKING:
     from ...encoding import Encoded
@@ -231,7 +231,7 @@ def collect(
     *,
     layers: LayerSelection = "all",
     chunk: int = 64,
-    progress: bool = False,
+    progress: bool | None = None,
 ) -> dict[str, Any]:
     """Embed the texts the plan needs, chunk by chunk, keeping only the planned units' vectors.
 
@@ -258,7 +258,7 @@ def collect(
     total = np.zeros((len(kept), dim))
     squares = np.zeros((len(kept), dim))
     count = 0
-    bar = tqdm(total=len(needed), unit="text", disable=not progress, desc=f"embedding {extractor.name or 'model'}")
+    bar = progress_bar(total=len(needed), unit="text", progress=progress, desc=f"embedding {extractor.name or 'model'}")
     for start in range(0, len(needed), chunk):
         batch = needed[start : start + chunk]
         for t, result in zip(batch, extractor.embed([texts[t] for t in batch], layers=kept)):

@@ -94,12 +94,16 @@ class PolysemyProbe(Params):
             if kind not in STATIC_KINDS:
                 raise ValueError(f"unknown static baseline {kind!r}; choose one of {', '.join(STATIC_KINDS)}")
 
-    def embed(self, extractor: Extractor, data: ProbeData) -> tuple[np.ndarray, tuple[int, ...]]:
-        """Embed every occurrence once: ``(layers, n, dim)`` and the layer numbers."""
+    def embed(
+        self, extractor: Extractor, data: ProbeData, *, progress: bool | None = None
+    ) -> tuple[np.ndarray, tuple[int, ...]]:
+        """Embed every occurrence once: ``(layers, n, dim)`` and the layer numbers (``progress`` as in
+        :meth:`ctxemb.Extractor.embed`)."""
         from ...layers import resolve_layers
 
         layers = resolve_layers(self.layers, extractor.num_layers)
-        vectors = extractor.embed_spans([o.target for o in data.occurrences], pool=self.pool, layers=layers)
+        targets = [o.target for o in data.occurrences]
+        vectors = extractor.embed_spans(targets, pool=self.pool, layers=layers, progress=progress)
         return vectors, layers
 
     def _score(self, vectors: np.ndarray, data: ProbeData) -> dict[str, tuple[float, int]]:
@@ -113,6 +117,7 @@ class PolysemyProbe(Params):
         static: KeyedVectors | Mapping[str, KeyedVectors] | None = None,
         *,
         model_name: str | None = None,
+        progress: bool | None = None,
     ) -> PolysemyReport:
         """Embed every occurrence of ``data`` with ``extractor`` and score it (model first, then data, as
         :meth:`ctxemb.analysis.LayerGeometry.run`): :meth:`embed`, then :meth:`score`.
@@ -122,12 +127,14 @@ class PolysemyProbe(Params):
             data: the occurrences.
             static: one gensim ``KeyedVectors`` (named ``static``) or ``{name: KeyedVectors}``; ``None``: none.
             model_name: the contextual model's name in the report (default: the extractor's ``name``).
+            progress: a bar over the pieces embedded (``None``: where someone watches; see :meth:`Extractor.embed`).
         """
         if isinstance(extractor, ProbeData):
             raise TypeError("PolysemyProbe.run takes the model first, then the data: run(extractor, data) (since 0.2)")
         self._check()
         check_occurrences(data.occurrences)  # before the model runs
-        vectors, layers = self.embed(extractor, data)  # spans only: splits and pairs do not change them
+        # spans only: splits and pairs do not change them
+        vectors, layers = self.embed(extractor, data, progress=progress)
         name = model_name or getattr(extractor, "name", None) or "model"
         return self.score(data, vectors, layers, static, model_name=str(name))
 

@@ -134,7 +134,9 @@ def cache_dir() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "ctxemb"
 
 
-def default_static_vectors(directory: str | Path | None = None, dim: int = 100, epochs: int = 5) -> KeyedVectors:
+def default_static_vectors(
+    directory: str | Path | None = None, dim: int = 100, epochs: int = 5, *, progress: bool | None = None
+) -> KeyedVectors:
     """Word2vec (skip-gram, window 5) trained on gensim's bundled text8 sample, cached after the first call.
 
     The sample (``head500.noblanks.cor``, about 330k words of Wikipedia text, lowercased, without stop words and
@@ -145,6 +147,7 @@ def default_static_vectors(directory: str | Path | None = None, dim: int = 100, 
         directory: where to cache the vectors (default: :func:`cache_dir`).
         dim: vector size.
         epochs: passes over the corpus.
+        progress: a bar over the corpus on each pass while training (``None``: where someone watches).
     """
     from ...static import Word2Vec, load_vectors, save_vectors  # needs the 'static' extra, and says so
 
@@ -157,8 +160,8 @@ def default_static_vectors(directory: str | Path | None = None, dim: int = 100, 
         return load_vectors(path, "word2vec-binary")
     corpus = datapath(DEFAULT_CORPUS)
     logger.info("training word2vec on %s (cached at %s)", DEFAULT_CORPUS, path)
-    vectors = Word2Vec(dim=dim, architecture="skipgram", window=5, min_count=5, epochs=epochs, seed=0).fit(corpus)
-    vectors = vectors.vectors_
+    estimator = Word2Vec(dim=dim, window=5, min_count=5, epochs=epochs, seed=0, progress=progress)  # skip-gram
+    vectors = estimator.fit(corpus).vectors_
     directory.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     save_vectors(vectors, tmp, "word2vec-binary")
