@@ -58,3 +58,13 @@ def test_an_existing_directory_with_a_dot_in_its_name_is_a_store(tmp_path, tiny_
 def test_a_layer_outside_the_model_is_refused_at_construction(tiny_bert_dir):
     with pytest.raises(ValueError, match="layer 8 is outside"):
         Extractor.from_pretrained(tiny_bert_dir, layers=8, device="cpu")
+
+
+def test_geometry_checks_the_sample_size_against_the_corpus_before_loading_a_model(tmp_path, capsys):
+    corpus = tmp_path / "small.txt"
+    corpus.write_text("A short text.\n" * 30, encoding="utf-8")
+    args = ["geometry", "--model", str(tmp_path / "no-such-model"), "--corpus", str(corpus)]
+    assert main([*args, "--output", str(tmp_path / "out"), "--no-progress"]) == 2
+    error = capsys.readouterr().err
+    assert "has 30 non-empty texts; the sample asks for 1000" in error  # not "cannot load the model"
+    assert not (tmp_path / "out").exists()

@@ -79,9 +79,7 @@ def test_the_design_notes_map_every_module():
     design = (DOCS / "design.md").read_text(encoding="utf-8")
     package = ROOT / "ctxemb"
     missing = sorted(
-        path.relative_to(package).as_posix()
-        for path in package.rglob("*.py")
-        if f"`{path.name}`" not in design
+        path.relative_to(package).as_posix() for path in package.rglob("*.py") if f"`{path.name}`" not in design
     )
     assert missing == [], f"modules missing from the module map of docs/design.md: {missing}"
 

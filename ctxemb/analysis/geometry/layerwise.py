@@ -120,12 +120,29 @@ class LayerGeometry(Params):
         options.check()
         return options
 
+    def check_corpus(self, texts: Sequence[str], source: str = "the corpus") -> None:
+        """What can be checked before any model loads: the options, and enough non-empty texts for the sample.
+
+        Raises:
+            ValueError: an unknown option, or fewer non-empty texts than ``samples`` (one unit is drawn from each of
+                ``samples`` different texts).
+        """
+        self._options()
+        usable = sum(1 for t in texts if t.strip())
+        if usable < self.samples:
+            raise ValueError(
+                f"{source} has {usable} non-empty texts; the sample asks for {self.samples} units from "
+                f"{self.samples} different texts. Lower samples (--samples) or use a larger corpus (or split it "
+                "into sentences)."
+            )
+
     def sample(
         self, extractor: Extractor, texts: Sequence[str], *, source: str = "corpus", progress: bool | None = None
     ) -> CorpusSample:
         """Tokenize, draw the sample, embed what it needs; the vectors every metric is computed from."""
-        options = self._options()
         texts = list(texts)
+        self.check_corpus(texts, source)
+        options = self._options()
         needs_words = bool({"selfsim", "mev"} & set(self.metrics))
         plan = plan_sample(
             eligible_units(extractor, texts, options),
