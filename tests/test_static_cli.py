@@ -70,3 +70,15 @@ def test_gensim_logs_stay_quiet_in_the_cli(tmp_path, capsys):
         root.handlers, root.level = handlers, level
     err = capsys.readouterr().err
     assert "collecting all words" not in err and "EPOCH" not in err  # gensim's INFO lines
+
+
+def test_threads_apply_to_glove_only(tmp_path, capsys):
+    from ctxemb.cli import main
+
+    corpus = tmp_path / "c.txt"
+    corpus.write_text("the cat sat on the mat\nthe dog sat on the log\n" * 20, encoding="utf-8")
+    base = ["static", "train", "--corpus", str(corpus), "--dim", "4", "--min-count", "1", "--no-progress"]
+    glove = ["--method", "glove", "--epochs", "1", "--threads", "2", "--output", str(tmp_path / "g.txt")]
+    assert main([*base, *glove]) == 0
+    assert main([*base, "--method", "word2vec", "--threads", "2", "--output", str(tmp_path / "w.txt")]) == 2
+    assert "--threads does not apply to --method word2vec" in capsys.readouterr().err

@@ -53,6 +53,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         ("--max-vocab", int, "keep at most this many words"),
         ("--seed", int, "random seed (default 0)"),
         ("--workers", int, "training threads (word2vec, fastText)"),
+        ("--threads", int, "torch threads (GloVe; default 1, the fastest measured)"),
     ):
         t.add_argument(name, type=kind, default=None, help=text)
     t.add_argument("--no-progress", action="store_true")
@@ -114,7 +115,7 @@ def _estimator(args: argparse.Namespace) -> StaticModel:
     options: dict[str, Any] = {"progress": not args.no_progress}
     if args.method == "cbow":
         options["architecture"] = "cbow"
-    for name in ("dim", "window", "epochs", "min_count", "max_vocab", "seed", "workers"):
+    for name in ("dim", "window", "epochs", "min_count", "max_vocab", "seed", "workers", "threads"):
         value = getattr(args, name)
         if value is None:
             continue

@@ -128,8 +128,11 @@ class GloVe(StaticModel):
         min_count: keep words seen at least this often.
         max_vocab: keep at most this many words.
         seed: seeds the initialisation and the order of cells.
-        threads: torch intra-op and BLAS threads while training (restored afterwards); ``None`` leaves them alone.
-            On a busy machine 1 thread was five times faster than torch's default 2 (``benchmarks/RESULTS.md``).
+        threads: torch intra-op and BLAS threads while training (restored afterwards); ``None`` leaves torch's
+            setting. The default, 1, is the fastest measured: each update is a few small gathers and products, which
+            more threads only slow down with their hand-offs (2.8x slower with torch's default 2 threads on a
+            2-core machine: ``benchmarks/glove_threads_bench.py``, figures in ``benchmarks/RESULTS.md``). It also
+            makes a seeded run give the same vectors on any machine.
         progress: progress bar over epochs.
     """
 
@@ -149,7 +152,7 @@ class GloVe(StaticModel):
         min_count: int = 5,
         max_vocab: int | None = None,
         seed: int = 0,
-        threads: int | None = None,
+        threads: int | None = 1,
         progress: bool | None = None,
     ) -> None:
         self.dim = dim
