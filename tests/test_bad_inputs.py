@@ -212,3 +212,14 @@ def test_store_skips_a_surrogate_record_and_names_it(tiny_bert, files, tmp_path)
         extract_to(tiny_bert, tmp_path / "a", files / "surrogate.jsonl")
     store = extract_to(tiny_bert, tmp_path / "b", files / "surrogate.jsonl", on_error="skip")
     assert [t.id for t in store] == ["1", "3"] and store.manifest["skipped"] == 1
+
+
+def test_a_device_this_machine_lacks_is_named(tiny_bert_dir):
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a CUDA GPU")
+    why = "this torch build has no CUDA" if torch.version.cuda is None else "no CUDA GPU is visible"
+    for device in ("cuda", "cuda:1"):
+        with pytest.raises(ValueError, match=f"device '{device}' was asked for, but {why}"):
+            Extractor.from_pretrained(tiny_bert_dir, device=device)
