@@ -102,7 +102,9 @@ def test_the_pages_have_python_blocks():
     "page",
     [pytest.param(p, marks=pytest.mark.slow) if p in SLOW_PAGES else p for p in pages() if python_blocks(p)],
 )
-def test_every_python_block_of_the_page_runs(page, tmp_path, monkeypatch):
+def test_every_python_block_of_the_page_runs(page, tmp_path, monkeypatch, one_torch_thread):
+    # one torch thread (conftest): on a shared 2-core machine torch's default of two spins against other work and
+    # the heavy pages (distilling, sampling a corpus) take several times longer
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     blocks = python_blocks(page)
