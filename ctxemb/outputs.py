@@ -85,7 +85,7 @@ class Embedding(LazyStrings):
                 ``("weighted", weights)``, a ``ScalarMix``).
 
         Returns:
-            ``(layers, rows, dim)`` with ``rows`` = tokens, words or 1; mixed: ``(rows, dim)`` (``concat``:
+            ``(layers, rows, dim)`` with ``rows`` = tokens, words or 1; when mixed, ``(rows, dim)`` (``concat``:
             ``(rows, layers * dim)``).
 
         Raises:

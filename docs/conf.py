@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import os
-import re
 from importlib.metadata import version as _version
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
-    from sphinx.application import Sphinx
+    pass
 
 project = "ctxemb"
 author = "the ctxemb authors"
@@ -74,15 +71,3 @@ intersphinx_timeout = 3
 html_theme = "furo"
 html_title = f"ctxemb {release}"
 html_static_path: list[str] = []
-
-
-def _shift_results_headings(app: Sphinx, relative_path: Path, parent_docname: str, content: list[str]) -> None:
-    """benchmarks/RESULTS.md, included by benchmarks.md, goes from a ## heading straight to #### (lines 18 and 29),
-    which MyST reports as a skipped heading level. Read those headings one level up as the file is included; the
-    file itself stays as it is (once it uses ###, this hook changes nothing and can go)."""
-    if relative_path.as_posix().endswith("benchmarks/RESULTS.md"):
-        content[0] = re.sub(r"^#### ", "### ", content[0], flags=re.MULTILINE)
-
-
-def setup(app: Sphinx) -> None:
-    app.connect("include-read", _shift_results_headings)

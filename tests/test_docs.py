@@ -106,7 +106,6 @@ def test_every_python_block_of_the_page_runs(page, tmp_path, monkeypatch, one_to
     # one torch thread (conftest): on a shared 2-core machine torch's default of two spins against other work and
     # the heavy pages (distilling, sampling a corpus) take several times longer
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     blocks = python_blocks(page)
     make_named_files("\n".join(code for _, code in blocks))
     namespace: dict[str, object] = {"__name__": "docs"}

@@ -16,14 +16,8 @@ import pytest
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 
-@pytest.fixture(scope="module")
-def cache(tmp_path_factory):
-    """One cache for the module: the polysemy example's word2vec baseline is trained once."""
-    return tmp_path_factory.mktemp("cache")
-
-
-def run_example(name: str, *args: str | Path, cwd: Path, cache: Path | None = None) -> str:
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "XDG_CACHE_HOME": str(cache or cwd / "cache")}
+def run_example(name: str, *args: str | Path, cwd: Path) -> str:
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}  # XDG_CACHE_HOME: the session's shared cache (conftest.py)
     done = subprocess.run(
         [sys.executable, str(EXAMPLES / name), *map(str, args)], cwd=cwd, env=env, capture_output=True, text=True
     )
@@ -44,8 +38,8 @@ def test_word_similarity_by_layer(tmp_path, tiny_bert_dir):
 
 
 @pytest.mark.slow
-def test_polysemy_probe(tmp_path, tiny_bert_dir, cache):
-    run_example("polysemy_probe.py", "--model", tiny_bert_dir, "--output", tmp_path / "out", cwd=tmp_path, cache=cache)
+def test_polysemy_probe(tmp_path, tiny_bert_dir):
+    run_example("polysemy_probe.py", "--model", tiny_bert_dir, "--output", tmp_path / "out", cwd=tmp_path)
     written = {p.suffix for p in (tmp_path / "out").iterdir()}
     assert written == {".csv", ".png"}
 

@@ -25,8 +25,8 @@ def embedded(minilm, bundled):
 
 
 @pytest.fixture(scope="module")
-def word2vec(tmp_path_factory):
-    return default_static_vectors(tmp_path_factory.mktemp("w2v"))
+def word2vec():
+    return default_static_vectors()  # the session's shared cache (conftest.py)
 
 
 @pytest.fixture(scope="module")
