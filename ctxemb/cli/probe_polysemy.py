@@ -98,10 +98,8 @@ def parse_mixes(spec: str) -> tuple[str, ...]:
 
 def probe(args: argparse.Namespace, data_spec: str, output: Path) -> tuple[PolysemyReport, dict[str, Path]]:
     """Load the data and the models, run the probe, write CSV, JSON and the plot into ``output``."""
-    if not getattr(args, "verbose", False):
-        logging.getLogger("gensim").setLevel(logging.WARNING)  # its INFO lines would bury the table
+    logger.info("polysemy probe of %s on the %s probe set", args.model, data_spec)  # before the slow imports
     from ..analysis.polysemy import PolysemyProbe, load_data
-    from ..analysis.polysemy.data import describe
     from ..extractor import Extractor
 
     prober = PolysemyProbe(
@@ -114,7 +112,6 @@ def probe(args: argparse.Namespace, data_spec: str, output: Path) -> tuple[Polys
     )
     data = load_data(data_spec)
     progress = not args.no_progress
-    logger.info("polysemy probe of %s on %s", args.model, describe(data))
     static = load_static(args.static, allow_pickle=args.allow_pickle, progress=progress)
     logger.info("loading %s", args.model)
     extractor = Extractor.from_pretrained(args.model, device=args.device, dtype=args.dtype)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import os
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sized
 from functools import lru_cache
 from pathlib import Path
 from typing import TypeVar
@@ -19,7 +19,7 @@ from typing import TypeVar
 import numpy as np
 
 from ..progress import progress_bar
-from ..sources import texts_of
+from ..sources import as_source, texts_of
 from ..words import split_words
 
 _Words = TypeVar("_Words", list[str], np.ndarray)
@@ -66,6 +66,13 @@ class Corpus:
             return os.fspath(self.source)
         return f"<{type(self.source).__name__} of texts>"
 
+    def _size(self) -> int | None:
+        """How many texts a pass reads (a progress bar's total), where that is cheap to know."""
+        if isinstance(self.source, (str, os.PathLike)):
+            return as_source(Path(self.source)).size_hint() if Path(self.source).is_file() else None
+        items = self.source if self._kept is None else self._kept
+        return len(items) if isinstance(items, Sized) else None
+
     def texts(self) -> Iterator[str]:
         """The raw texts, in order.
 
@@ -84,7 +91,8 @@ class Corpus:
             yield text
 
     def __iter__(self) -> Iterator[list[str]]:
-        for text in progress_bar(self.texts(), unit="text", desc="corpus", progress=self.progress):
+        total = self._size() if self.progress is not False else None
+        for text in progress_bar(self.texts(), total=total, unit="text", desc="corpus", progress=self.progress):
             yield tokenize(text)
 
 
