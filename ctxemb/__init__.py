@@ -7,6 +7,7 @@ neither torch nor the optional libraries; ``ctxemb.Extractor`` imports what extr
 from __future__ import annotations
 
 import importlib
+import importlib.util
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
@@ -55,6 +56,8 @@ if TYPE_CHECKING:
 def __getattr__(name: str) -> Any:
     module = _EXPORTS.get(name)
     if module is None:
+        if importlib.util.find_spec(f"ctxemb.{name}") is not None:  # ctxemb.store, ctxemb.layers ... as before
+            return importlib.import_module(f"ctxemb.{name}")
         raise AttributeError(f"module 'ctxemb' has no attribute {name!r}")
     value = getattr(importlib.import_module(module), name)
     globals()[name] = value  # later lookups skip this function

@@ -8,7 +8,7 @@ Format (``ctxemb-extract`` version 2), one ``.safetensors`` file:
 - ``layers``: int64 ``(layers,)``, the absolute layer indices;
 - ``word_spans``: int64 ``(words, 2)``, character spans of the words (word level only);
 - metadata (JSON strings): ``format``, ``version``, ``model``, ``level``, ``pool``, ``texts``, ``words`` and
-  ``ids`` (each text's input id: its line or row number, or the input's id column; files written before ids were
+  ``text_ids`` (each text's input id: its line or row number, or the input's id column; files written before ids were
   kept read as positions).
 
 Version 1 files (ctxemb 0.1) call ``text_ptr`` ``text_offsets``; they are read as well.
@@ -49,7 +49,8 @@ class Extraction:
         words: the words of each text (empty lists at sentence level).
         word_spans: ``(words, 2)`` character spans (``(0, 2)`` array at sentence level).
         model, level, pool: how the file was made.
-        ids: each text's input id (line or row number, or the input's id column), to trace rows to the input.
+        text_ids: each text's input id (line or row number, or the input's id column), to trace rows to the input
+            (``StoredText.id`` in a store).
     """
 
     vectors: np.ndarray
@@ -61,7 +62,7 @@ class Extraction:
     model: str
     level: Level
     pool: str
-    ids: list[str] = field(default_factory=list)
+    text_ids: list[str] = field(default_factory=list)
 
     def __repr__(self) -> str:
         _, rows, dim = self.vectors.shape
@@ -85,7 +86,7 @@ def save_extraction(
     level: Level,
     pool: str,
     model: str,
-    ids: Sequence[str] | None = None,
+    text_ids: Sequence[str] | None = None,
 ) -> None:
     """Pool every result (``word_vectors(pool)`` or ``sentence_vector(pool)``) and write one file.
 
@@ -95,15 +96,15 @@ def save_extraction(
         level: ``word`` or ``sentence``.
         pool: the word or sentence pool.
         model: the model's name, kept in the file.
-        ids: each text's input id (default: its position, ``"0"``, ``"1"``, ...).
+        text_ids: each text's input id (default: its position, ``"0"``, ``"1"``, ...).
     """
     if level not in ("word", "sentence"):
         raise ValueError(f"unknown level {level!r}; choose word or sentence")
     if not results:
         raise ValueError("nothing to save: no texts")
-    ids = [str(i) for i in range(len(results))] if ids is None else [str(i) for i in ids]
+    ids = [str(i) for i in range(len(results))] if text_ids is None else [str(i) for i in text_ids]
     if len(ids) != len(results):
-        raise ValueError(f"{len(ids)} ids for {len(results)} texts")
+        raise ValueError(f"{len(ids)} text ids for {len(results)} texts")
     blocks = [r.vectors(level, pool) for r in results]
     counts = [b.shape[1] for b in blocks]
     spans = [r.word_spans for r in results] if level == "word" else []
@@ -121,7 +122,7 @@ def save_extraction(
         "pool": pool,
         "texts": json.dumps([r.text for r in results], ensure_ascii=False),
         "words": json.dumps([r.words if level == "word" else [] for r in results], ensure_ascii=False),
-        "ids": json.dumps(ids, ensure_ascii=False),
+        "text_ids": json.dumps(ids, ensure_ascii=False),
     }
     tmp = f"{os.fspath(path)}.tmp"
     save_file(tensors, tmp, metadata=metadata)
@@ -149,5 +150,5 @@ def load_extraction(path: str | os.PathLike[str]) -> Extraction:
         model=meta["model"],
         level=meta["level"],
         pool=meta["pool"],
-        ids=json.loads(meta["ids"]) if "ids" in meta else [str(i) for i in range(len(texts))],
+        text_ids=json.loads(meta["text_ids"]) if "text_ids" in meta else [str(i) for i in range(len(texts))],
     )

@@ -19,7 +19,7 @@ from .forward import forward_batch
 from .layers import LayerSelection, resolve_layers
 from .loading import load
 from .outputs import Embedding
-from .pooling import WORD_POOLS, WordPool, check_pool, pool_words
+from .pooling import SENTENCE_POOLS, WORD_POOLS, WordPool, check_pool, no_summary_token, pool_words
 from .progress import progress_bar
 from .words import SPLITS, Split
 
@@ -154,11 +154,10 @@ class Extractor:
                 f"its {specials} special tokens: pieces between windows would have no vectors"
             )
         self._lang_id()
+        if sentence_pool is not None:
+            check_pool(sentence_pool, SENTENCE_POOLS, "sentence")
         if sentence_pool == "cls" and not self.has_summary_token:
-            raise ValueError(
-                f"this {self.family.name} model has no CLS-like summary token, so the sentence pool 'cls' is "
-                "undefined; use 'last' (the last real token) or 'mean'"
-            )
+            raise no_summary_token(f"this {self.family.name} model")
         return kept
 
     @property
@@ -228,6 +227,9 @@ class Extractor:
         """
         items = check_texts(texts)
         kept = self.check(layers)
+        if names is not None and (isinstance(names, str) or len(names) != len(items)):
+            given = "a string" if isinstance(names, str) else f"{len(names)} names"
+            raise ValueError(f"names must hold one name per text: got {given} for {len(items)} texts")
         if not items:
             return []
         encoded = encode(self.tokenizer, items, self.split, self.lang)

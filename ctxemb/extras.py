@@ -37,6 +37,9 @@ def require(module: str, extra: str, feature: str) -> ModuleType:
     try:
         return importlib.import_module(module)
     except ImportError as error:
+        top = module.split(".")[0]
+        if error.name is not None and error.name.split(".")[0] != top:
+            raise  # the library is there but something it needs is broken: not a missing extra
         distribution = EXTRAS[extra].get(module.split(".")[0], module.split(".")[0])
         raise MissingExtraError(_message(feature, distribution, extra)) from error
 

@@ -1,7 +1,7 @@
 """File modes: what ctxemb writes gets the permissions the user's umask gives, as ``open()`` would.
 
-safetensors (and ``tempfile``) create files readable by their owner only; a store or an extraction file is meant to
-be shared like any other output, so each file ctxemb writes through them is given ``0o666 & ~umask``.
+safetensors creates files readable by their owner only; a store or an extraction file is meant to be shared like
+any other output, so each file ctxemb writes through it is given ``0o666 & ~umask``.
 """
 
 from __future__ import annotations
@@ -13,7 +13,15 @@ _LOCK = threading.Lock()
 
 
 def current_umask() -> int:
-    """The process's umask (read by setting it and putting it back, under a lock: there is no read-only call)."""
+    """The process's umask: from ``/proc/self/status`` where there is one (Linux), else by setting it and putting it
+    back under a lock (POSIX has no read-only call; another thread creating a file in that instant is not covered)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
     with _LOCK:
         mask = os.umask(0o022)
         os.umask(mask)

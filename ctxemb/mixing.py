@@ -92,20 +92,19 @@ class Mix:
     weights: tuple[float, ...] | None = None
 
     def __post_init__(self) -> None:
-        if not isinstance(self.mode, str):
+        if isinstance(self.mode, str):
+            known = self.mode in MIX_MODES
+        else:
             from .scalar_mix import ScalarMix
 
-            if not isinstance(self.mode, ScalarMix):
-                raise ValueError(
-                    f"unknown mix {self.mode!r}; use {', '.join(MIX_MODES)}, ('weighted', weights) or a ScalarMix"
-                )
+            known = isinstance(self.mode, ScalarMix)
+        if not known:
+            choices = ", ".join(MIX_MODES)
+            raise ValueError(f"unknown mix {self.mode!r}; use {choices}, ('weighted', weights) or a ScalarMix")
+        if not isinstance(self.mode, str):
             if self.weights is not None:
                 raise ValueError("a ScalarMix has its own weights; pass none")
             return
-        if self.mode not in MIX_MODES:
-            raise ValueError(
-                f"unknown mix {self.mode!r}; use {', '.join(MIX_MODES)}, ('weighted', weights) or a ScalarMix"
-            )
         if (self.weights is not None) != (self.mode == "weighted"):
             raise ValueError("weights are required for mode='weighted' and only for it")
 

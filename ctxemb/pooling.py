@@ -84,6 +84,14 @@ def _pool_filled(
     return acc
 
 
+def no_summary_token(model: str = "this model") -> ValueError:
+    """The one error for ``pool="cls"`` on a model without a summary token (GPT-style models)."""
+    return ValueError(
+        f"{model} has no CLS-like summary token, so the sentence pool 'cls' is undefined; use 'last' (the last real "
+        "token) or 'mean'"
+    )
+
+
 def pool_sentence(hidden: np.ndarray, special: np.ndarray, pool: SentencePool, cls_index: int | None) -> np.ndarray:
     """Pool the tokens of one text into one vector per layer.
 
@@ -106,10 +114,7 @@ def pool_sentence(hidden: np.ndarray, special: np.ndarray, pool: SentencePool, c
     check_pool(pool, SENTENCE_POOLS, "sentence")
     if pool == "cls":
         if cls_index is None:
-            raise ValueError(
-                "this model has no CLS-like summary token, so pool='cls' is undefined; "
-                "use pool='last' (the last real token) or 'mean'"
-            )
+            raise no_summary_token()
         return hidden[:, cls_index].astype(np.float32, copy=True)
     content = np.flatnonzero(~special)
     if content.size == 0:

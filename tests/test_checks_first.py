@@ -15,9 +15,17 @@ def texts_file(tmp_path_factory):
     return path
 
 
+@pytest.fixture
+def model_must_not_run(monkeypatch):
+    def refuse(*args, **kwargs):
+        raise AssertionError("the model ran before the check")
+
+    monkeypatch.setattr(Extractor, "_run", refuse)
+
+
 @pytest.mark.parametrize("output", ["vectors.safetensors", "store"])
 def test_cls_on_a_model_without_a_summary_token_is_refused_before_anything_is_written(
-    tmp_path, tiny_dir, texts_file, capsys, output
+    tmp_path, tiny_dir, texts_file, capsys, output, model_must_not_run
 ):
     args = ["extract", "--model", str(tiny_dir("gpt2")), "--input", str(texts_file), "--device", "cpu"]
     args += ["--output", str(tmp_path / output), "--vectors", "sentence", "--sentence-pool", "cls", "--no-progress"]
@@ -27,12 +35,21 @@ def test_cls_on_a_model_without_a_summary_token_is_refused_before_anything_is_wr
     assert not (tmp_path / output).exists()
 
 
-def test_extract_to_checks_the_sentence_pool_before_creating_the_store(tmp_path, tiny_dir):
+def test_extract_to_checks_the_sentence_pool_before_creating_the_store(tmp_path, tiny_dir, model_must_not_run):
     ext = Extractor.from_pretrained(tiny_dir("gpt2"), device="cpu")
     with pytest.raises(ValueError, match="no CLS-like summary token"):
         extract_to(ext, tmp_path / "store", ["a text"], vectors=["sentence"], sentence_pool="cls")
     assert not (tmp_path / "store").exists()
     assert ext.check(sentence_pool="last") == tuple(range(ext.num_layers + 1))
+    with pytest.raises(ValueError, match="unknown sentence pool 'avg'"):
+        ext.check(sentence_pool="avg")
+
+
+def test_names_must_match_the_texts(tiny_bert, model_must_not_run):
+    with pytest.raises(ValueError, match="names must hold one name per text: got 1 names for 2 texts"):
+        tiny_bert.embed(["a", "b"], names=["only one"])
+    with pytest.raises(ValueError, match="got a string"):
+        tiny_bert.embed(["a", "b"], names="ab")
 
 
 def test_the_tokenizers_cls_token_counts_as_a_summary_token(tiny_bert):
@@ -41,7 +58,9 @@ def test_the_tokenizers_cls_token_counts_as_a_summary_token(tiny_bert):
 
 
 @pytest.mark.parametrize("output", ["x.npy", "vectors.h5", "out.txt"])
-def test_an_output_file_of_another_kind_is_an_error(tmp_path, tiny_bert_dir, texts_file, capsys, output):
+def test_an_output_file_of_another_kind_is_an_error(
+    tmp_path, tiny_bert_dir, texts_file, capsys, output, model_must_not_run
+):
     args = ["extract", "--model", str(tiny_bert_dir), "--input", str(texts_file), "--device", "cpu"]
     assert main([*args, "--output", str(tmp_path / output)]) == 2
     assert "writes a .safetensors file or a store directory" in capsys.readouterr().err

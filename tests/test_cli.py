@@ -109,7 +109,7 @@ def test_single_file_keeps_input_ids_and_has_the_umask_mode(tiny_bert_dir, tmp_p
     finally:
         os.umask(old)
     x = load_extraction(out)
-    assert x.texts == ["first", "third"] and x.ids == ["1", "3"]  # line numbers: row 1 came from line 3
+    assert x.texts == ["first", "third"] and x.text_ids == ["1", "3"]  # line numbers: row 1 came from line 3
     assert stat.S_IMODE(out.stat().st_mode) == 0o640
     assert repr(x) == (
         f"Extraction(model={str(tiny_bert_dir)!r}, level='word', pool='mean', texts=2, rows=2, "
@@ -126,7 +126,7 @@ def test_an_older_file_without_ids_reads_positions(tmp_path, tiny_bert):
     path = tmp_path / "v.safetensors"
     save_extraction(path, tiny_bert.embed(["a", "b c"]), "word", "mean", "tiny")
     with safe_open(str(path), framework="numpy") as f:
-        meta = {k: v for k, v in (f.metadata() or {}).items() if k != "ids"}
+        meta = {k: v for k, v in (f.metadata() or {}).items() if k != "text_ids"}
         arrays = {k: f.get_tensor(k) for k in f.keys()}
     save_file(arrays, str(path), metadata=meta)
-    assert load_extraction(path).ids == ["0", "1"]
+    assert load_extraction(path).text_ids == ["0", "1"]

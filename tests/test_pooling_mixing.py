@@ -92,7 +92,7 @@ def test_sentence_pools():
 
 
 def test_cls_without_summary_token_suggests_last():
-    with pytest.raises(ValueError, match="pool='last'"):
+    with pytest.raises(ValueError, match=r"no CLS-like summary token.*use 'last'"):
         pool_sentence(HIDDEN, SPECIAL, "cls", None)
 
 

@@ -350,3 +350,39 @@ def test_the_store_bar_has_a_total_and_moves_within_a_shard(tiny_bert, tmp_path,
     layout = make_layout(tiny_bert, ["word"], None, "mean", "mean", None, None, "float32")
     content.embed_shard(tiny_bert, records, layout, on_chunk=calls.append)
     assert calls == [1] * 6
+
+
+def test_the_store_bar_moves_per_chunk_of_embedded_texts(tiny_bert, tmp_path, monkeypatch):
+    from ctxemb import extract_to
+    from ctxemb.store import content, writer
+
+    updates: list[int] = []
+
+    class Bar:
+        disable, total = False, None
+
+        def update(self, n: int) -> None:
+            updates.append(n)
+
+        def close(self) -> None:
+            pass
+
+    monkeypatch.setattr(writer, "progress_bar", lambda **options: Bar())
+    monkeypatch.setattr(content, "CHUNK_BYTES", 1)  # one text per chunk
+    extract_to(tiny_bert, tmp_path / "store", [f"text {i}" for i in range(5)], shard_size=1000)
+    assert updates == [1] * 5  # within the one shard, not 5 at its end
+
+
+def test_store_files_have_the_mode_the_umask_gives(tiny_bert, tmp_path):
+    import os
+    import stat
+
+    from ctxemb import extract_to
+
+    old = os.umask(0o027)
+    try:
+        store = extract_to(tiny_bert, tmp_path / "store", ["a text", "another"])
+    finally:
+        os.umask(old)
+    arrays = next((tmp_path / "store").rglob("*.safetensors"))
+    assert stat.S_IMODE(arrays.stat().st_mode) == 0o640 and len(store) == 2

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
-from ..extras import require
+from ..extras import require, require_extra
 from ..layers import LayerSelection
 from ..params import Params
 from ..pooling import WordPool
@@ -146,6 +146,7 @@ class LayerProbe(Params, TableReport):
         Raises:
             ValueError: fewer than two classes, mismatched lengths, or too few sentences for the folds.
         """
+        require_extra("analysis", "LayerProbe")  # before any work, not after the first layer
         from ..progress import progress_bar
 
         if self.control not in ("types", "none") or self.mix not in ("scalar", "none"):

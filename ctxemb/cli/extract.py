@@ -122,9 +122,10 @@ def _run_file(args: argparse.Namespace, source: object, vectors: list[str]) -> i
         raise ValueError(f"{args.input}: no texts")
     extractor = _extractor(args, args.device)
     extractor.check(sentence_pool=pool if level == "sentence" else None)
-    results = extractor.embed(texts, progress=not args.no_progress)
+    names = [f"text id {record.id!r}" for record in records]  # warnings name input ids
+    results = extractor.embed(texts, progress=False if args.no_progress else None, names=names)
     args.output.parent.mkdir(parents=True, exist_ok=True)
-    save_extraction(args.output, results, level, pool, args.model, ids=[record.id for record in records])
+    save_extraction(args.output, results, level, pool, args.model, text_ids=[record.id for record in records])
     logger.info(
         "wrote %s: %d texts, %d words, layers %s, %s vectors (%s pool); load with ctxemb.export.load_extraction(path)",
         args.output,
@@ -160,7 +161,7 @@ def _run_store(args: argparse.Namespace, source: object, vectors: list[str]) -> 
         on_error=args.on_error,
         overwrite=args.overwrite,
         verify=args.verify,
-        progress=not args.no_progress,
+        progress=False if args.no_progress else None,
     )
     manifest = store.manifest
     logger.info(

@@ -12,6 +12,7 @@ import argparse
 import logging
 from pathlib import Path
 
+from ..extras import require_extra
 from ..layers import parse_layers
 
 logger = logging.getLogger("ctxemb")
@@ -88,6 +89,7 @@ def parse_metrics(spec: str) -> tuple[str, ...]:
 
 def run(args: argparse.Namespace) -> int:
     """Analyse every model, print the table, write CSV/JSON per model, the curves and the CKA heatmaps."""
+    require_extra("analysis", "ctxemb geometry")  # its plots: say so before any model runs
     from ..analysis.geometry.compare import analyse_models, model_name, summary_table
     from ..analysis.geometry.corpus import read_corpus
     from ..analysis.geometry.layerwise import LayerGeometry
@@ -118,7 +120,7 @@ def run(args: argparse.Namespace) -> int:
         source=args.corpus.name,
         device=args.device,
         dtype=args.dtype,
-        progress=not args.no_progress,
+        progress=False if args.no_progress else None,
     )
     args.output.mkdir(parents=True, exist_ok=True)
     files: dict[str, Path] = {}

@@ -7,6 +7,7 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..extras import require_extra
 from ..layers import parse_layers
 from ..pooling import WORD_POOLS
 
@@ -98,6 +99,7 @@ def parse_mixes(spec: str) -> tuple[str, ...]:
 
 def probe(args: argparse.Namespace, data_spec: str, output: Path) -> tuple[PolysemyReport, dict[str, Path]]:
     """Load the data and the models, run the probe, write CSV, JSON and the plot into ``output``."""
+    require_extra("analysis", f"ctxemb {args.command}")  # clustering and the plot: say so before any model runs
     logger.info("polysemy probe of %s on the %s probe set", args.model, data_spec)  # before the slow imports
     from ..analysis.polysemy import PolysemyProbe, load_data
     from ..extractor import Extractor
@@ -111,7 +113,7 @@ def probe(args: argparse.Namespace, data_spec: str, output: Path) -> tuple[Polys
         window=args.window,
     )
     data = load_data(data_spec)
-    progress = not args.no_progress
+    progress = False if args.no_progress else None
     static = load_static(args.static, allow_pickle=args.allow_pickle, progress=progress)
     logger.info("loading %s", args.model)
     extractor = Extractor.from_pretrained(args.model, device=args.device, dtype=args.dtype)

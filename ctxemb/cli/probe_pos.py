@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..extras import require_extra
 from ..layers import parse_layers
 from ..pooling import WORD_POOLS
 
@@ -47,6 +48,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Read the CoNLL-U file, embed its words, probe every layer, print the table and write JSON, markdown, PNG."""
+    require_extra("analysis", "ctxemb probe pos")  # before any model runs
     from ..analysis.conllu import read_conllu
     from ..analysis.geometry.compare import model_name
     from ..analysis.geometry.plots import plot_probe
@@ -62,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
         folds=args.folds, C=args.C, control=args.control, mix=args.mix, mix_iter=args.mix_iter, seed=args.seed
     )
     extractor = Extractor.from_pretrained(args.model, device=args.device, dtype=args.dtype)
-    progress = not args.no_progress
+    progress = False if args.no_progress else None
     features, labels, types, groups, layers = word_features(
         extractor, sentences, args.field, layers=parse_layers(args.layers), pool=args.pool, progress=progress
     )

@@ -15,10 +15,9 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tqdm.auto import tqdm
-
 from ..layers import layer_of, parse_layers
 from ..pooling import WORD_POOLS
+from ..progress import progress_bar
 
 if TYPE_CHECKING:
     from ..static.base import StaticModel
@@ -112,7 +111,7 @@ def _estimator(args: argparse.Namespace) -> StaticModel:
     }
     cls = classes[args.method]
     accepted = inspect.signature(cls).parameters
-    options: dict[str, Any] = {"progress": not args.no_progress}
+    options: dict[str, Any] = {"progress": False if args.no_progress else None}
     if args.method == "cbow":
         options["architecture"] = "cbow"
     for name in ("dim", "window", "epochs", "min_count", "max_vocab", "seed", "workers", "threads"):
@@ -158,7 +157,7 @@ def run_distill(args: argparse.Namespace) -> int:
         pool=args.pool,
         max_words=args.max_words,
         input_layer=not args.no_input,
-        progress=not args.no_progress,
+        progress=False if args.no_progress else None,
     )
     suffix = ".bin" if args.format == "word2vec-binary" else ".txt"
     for name, vectors in out.items():
@@ -202,7 +201,8 @@ def run_eval(args: argparse.Namespace) -> int:
 
     files = _vector_files(args.vectors)
     models = {}
-    for name, path in tqdm(files.items(), desc="loading", unit="file", disable=args.no_progress):
+    shown = False if args.no_progress else None
+    for name, path in progress_bar(files.items(), desc="loading", unit="file", progress=shown):
         models[name] = load_vectors(path)
     result = evaluate(models, args.tasks, keys=args.keys, restrict_vocab=args.restrict_vocab)
     print(result.table())

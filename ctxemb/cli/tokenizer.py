@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -81,21 +82,22 @@ def register(sub: argparse._SubParsersAction) -> None:
 class _Reading(TextFile):
     """A :class:`TextFile` that shows a progress bar (in bytes) each time it is read."""
 
-    def __init__(self, paths: list[Path], desc: str, progress: bool) -> None:
+    def __init__(self, paths: list[Path], desc: str, progress: bool | None) -> None:
         super().__init__(paths)
         self.desc = desc
         self.progress = progress
         self.passes = 0
 
     def __iter__(self) -> Iterator[str]:
-        if not self.progress:
+        if self.progress is False:
             yield from super().__iter__()
             return
-        from tqdm.auto import tqdm
+        from ..progress import progress_bar
 
         self.passes += 1
         desc = self.desc if self.passes == 1 else f"{self.desc} (pass {self.passes})"
-        with tqdm(total=self.size(), unit="B", unit_scale=True, desc=desc, leave=False) as bar:
+        bar = progress_bar(total=self.size(), unit="B", unit_scale=True, desc=desc, leave=False, progress=self.progress)
+        with bar:
             for line in super().__iter__():
                 bar.update(len(line.encode("utf-8")) + 1)
                 yield line
@@ -114,7 +116,7 @@ def run_train(args: argparse.Namespace) -> int:
     _check_files(args.corpus)
     if args.output.exists() and not args.overwrite and (not args.output.is_dir() or any(args.output.iterdir())):
         raise FileExistsError(f"{args.output} exists and is not empty; pass --overwrite to replace it")
-    corpus = _Reading(args.corpus, "reading corpus", not args.no_progress)
+    corpus = _Reading(args.corpus, "reading corpus", False if args.no_progress else None)
     start = time.perf_counter()
     tokenizer = train_tokenizer(
         corpus,
@@ -125,7 +127,7 @@ def run_train(args: argparse.Namespace) -> int:
         lowercase=args.lowercase,
         special_tokens=args.special_token,
         limit_alphabet=args.limit_alphabet,
-        show_progress=not args.no_progress,
+        show_progress=not args.no_progress and sys.stderr.isatty(),  # tokenizers draws its own bar: only where seen
     )
     seconds = time.perf_counter() - start
     save_tokenizer(tokenizer, args.output, overwrite=args.overwrite)
@@ -138,7 +140,7 @@ def run_train(args: argparse.Namespace) -> int:
     if len(tokenizer) < args.vocab_size:
         print(f"note        the corpus gave fewer pieces than --vocab-size {args.vocab_size}")
     if args.stats:
-        figures = stats(tokenizer, _Reading(args.corpus, "counting", not args.no_progress))
+        figures = stats(tokenizer, _Reading(args.corpus, "counting", False if args.no_progress else None))
         print()
         print(dataclasses.replace(figures, name=str(args.output)).table())
     return 0
@@ -159,7 +161,7 @@ def run_stats(args: argparse.Namespace) -> int:
     tokenizers = [_load(name) for name in names]
     results = []
     for name, tokenizer in zip(names, tokenizers):
-        corpus = _Reading(args.corpus, f"tokenizing with {name}", not args.no_progress)
+        corpus = _Reading(args.corpus, f"tokenizing with {name}", False if args.no_progress else None)
         figures = stats(tokenizer, corpus, split=args.split, lang=args.lang)
         results.append(dataclasses.replace(figures, name=name))
     print("\n\n".join(r.table() for r in results))

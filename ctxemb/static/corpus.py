@@ -91,8 +91,10 @@ class Corpus:
             yield text
 
     def __iter__(self) -> Iterator[list[str]]:
-        total = self._size() if self.progress is not False else None
-        for text in progress_bar(self.texts(), total=total, unit="text", desc="corpus", progress=self.progress):
+        bar = progress_bar(self.texts(), unit="text", desc="corpus", progress=self.progress)
+        if not bar.disable:
+            bar.total = self._size()  # counting lines reads the file: only for a bar someone sees
+        for text in bar:
             yield tokenize(text)
 
 

@@ -102,7 +102,7 @@ class OneHot(StaticModel):
 
     def transform(self, texts: CorpusSource | Corpus) -> sp.csr_matrix:
         """Bag-of-words counts of each text over the vocabulary: ``(n, words)`` int64 CSR."""
-        rows = list(self.vocabulary_.encode(as_corpus(texts)))
+        rows = list(self.vocabulary_.encode(as_corpus(texts, self.progress)))
         indptr = np.cumsum([0, *map(len, rows)])
         data = np.ones(int(indptr[-1]), dtype=np.int64)
         cols = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)

@@ -85,7 +85,7 @@ def distill(
     check_pool(pool, WORD_POOLS, "word")
     if max_occurrences < 1:
         raise ValueError(f"max_occurrences must be at least 1, not {max_occurrences}")
-    corpus = as_corpus(corpus)
+    corpus = as_corpus(corpus, progress=False)  # the bar is over pieces, below
     kept = resolve_layers(layers, extractor.num_layers)
     if words is None:
         wanted = Vocabulary.build(corpus, min_count).words
@@ -102,7 +102,7 @@ def distill(
 
     def flush() -> None:
         nonlocal sums
-        results = extractor.embed([piece for piece, _ in batch], layers=kept)
+        results = extractor.embed([piece for piece, _ in batch], layers=kept, progress=False)
         for (_, picks), result in zip(batch, results):
             vectors = result.word_vectors(pool)  # (layers, words, dim)
             if sums is None:

@@ -175,7 +175,7 @@ class GloVe(StaticModel):
         """Count co-occurrences in ``corpus`` and train."""
         if self.output not in ("w", "w+c"):
             raise ValueError(f"unknown output {self.output!r}; choose 'w' or 'w+c'")
-        corpus = as_corpus(corpus)
+        corpus = as_corpus(corpus, self.progress)  # counting, before the bar over epochs
         start = time.perf_counter()
         vocab = Vocabulary.build(corpus, self.min_count, self.max_vocab)
         check_dim(self.dim, len(vocab), "vocabulary size", corpus, equal=True)

@@ -41,7 +41,7 @@ def embed_shard(
     for chunk in _chunks(order, sizes, max(1, CHUNK_BYTES // per_piece)):
         texts = [records[i].text for i in chunk]
         names = [f"text id {records[i].id!r}" for i in chunk]  # warnings name the input's ids, not chunk positions
-        for i, result in zip(chunk, extractor.embed(texts, layers=layout.layers, names=names)):
+        for i, result in zip(chunk, extractor.embed(texts, layers=layout.layers, names=names, progress=False)):
             rows = {kind: layout.rows(result, kind) for kind in layout.vectors}
             done[i] = (
                 result.text,

@@ -139,8 +139,9 @@ def extract_to(
         done = _prepare(directory, settings, overwrite, ranks)
         problems = Problems(on_error, verbose=ranks.main)
         shown = progress if ranks.main else False
-        total = source.size_hint() if shown is not False else None  # counting lines reads the file: only for a bar
-        bar = progress_bar(total=total, unit="text", desc="storing", progress=shown)
+        bar = progress_bar(unit="text", desc="storing", progress=shown)
+        if not bar.disable:
+            bar.total = source.size_hint()  # counting lines reads the file: only for a bar someone sees
         count, shard, pending = 0, 0, []
         for record in source.records(problems):
             if ranks.owns(shard):
@@ -177,7 +178,11 @@ def _lock(directory: Path, ranks: Ranks) -> StoreLock | None:
     failure: BaseException | None = None
     if ranks.main:
         try:
-            _check_directory(directory)
+            try:
+                _check_directory(directory)
+            except ValueError:
+                _refuse_if_locked(directory)  # a store another run is creating: say that, not "holds no store"
+                raise
             try:
                 directory.mkdir(exist_ok=True)
             except FileNotFoundError:
@@ -198,6 +203,17 @@ def _lock(directory: Path, ranks: Ranks) -> StoreLock | None:
         }
         raise kinds.get(shared[0], ValueError)(f"{shared[1]} (in the main process)")
     return lock
+
+
+def _refuse_if_locked(directory: Path) -> None:
+    """Raise :class:`StoreLockedError` if another run holds ``directory``'s lock (it may be writing its first files,
+    before its manifest exists); otherwise return, holding nothing.
+    """
+    if not any((directory / name).exists() for name in LOCK_FILES):
+        return
+    probe = StoreLock(directory)
+    probe.acquire()  # raises StoreLockedError while another run holds it
+    probe.release()
 
 
 def _check_directory(directory: Path) -> None:

@@ -73,6 +73,7 @@ def analyse_models(
     names = list(names) if names is not None else [model_name(m) for m in models]
     if len(names) != len(models) or len(set(names)) != len(names):
         raise ValueError(f"need one distinct name per model; got {names} for {len(models)} models")
+    texts = list(texts)  # read twice (checked, then sampled per model): a one-shot iterator would be empty the 2nd time
     geometry.check_corpus(texts, source)  # before any model loads
     reports: list[LayerReport] = []
     first: tuple[str, np.ndarray, np.ndarray, list[int]] | None = None  # name, cka ids, cka vectors, layers

@@ -21,7 +21,7 @@ from .metrics import (
     standardise,
 )
 from .report import LayerReport
-from .sampling import CorpusSample, Keep, UnitOptions, Units, collect, eligible_units, plan_sample
+from .sampling import CorpusSample, Keep, UnitOptions, Units, check_sample_size, collect, eligible_units, plan_sample
 
 if TYPE_CHECKING:
     from ...extractor import Extractor
@@ -128,13 +128,7 @@ class LayerGeometry(Params):
                 ``samples`` different texts).
         """
         self._options()
-        usable = sum(1 for t in texts if t.strip())
-        if usable < self.samples:
-            raise ValueError(
-                f"{source} has {usable} non-empty texts; the sample asks for {self.samples} units from "
-                f"{self.samples} different texts. Lower samples (--samples) or use a larger corpus (or split it "
-                "into sentences)."
-            )
+        check_sample_size(self.samples, sum(1 for t in texts if t.strip()), "non-empty texts", source)
 
     def sample(
         self, extractor: Extractor, texts: Sequence[str], *, source: str = "corpus", progress: bool | None = None

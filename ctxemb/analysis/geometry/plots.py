@@ -62,7 +62,7 @@ def plot_layer_curves(
     Raises:
         ValueError: no report, an unknown ``x``, or none of the metrics present.
     """
-    Figure = require("matplotlib.figure", "analysis", "plots").Figure
+    Figure = require("matplotlib.figure", "analysis", "plotting").Figure
 
     if not reports:
         raise ValueError("no report to plot")
@@ -130,7 +130,7 @@ def plot_cka(
     Raises:
         ValueError: no CKA matrix in the reports.
     """
-    Figure = require("matplotlib.figure", "analysis", "plots").Figure
+    Figure = require("matplotlib.figure", "analysis", "plotting").Figure
 
     panels = [(report, name) for report in reports for name in report.cka if names is None or name in names]
     if not panels:
@@ -175,7 +175,7 @@ def plot_probe(probe: LayerProbe, path: str | os.PathLike[str], *, title: str | 
     Returns:
         ``path``.
     """
-    Figure = require("matplotlib.figure", "analysis", "plots").Figure
+    Figure = require("matplotlib.figure", "analysis", "plotting").Figure
 
     has_mix = not np.isnan(probe.mix_weights_).all()
     figure = Figure(figsize=(10.5 if has_mix else 6.0, 4.0), layout="constrained")

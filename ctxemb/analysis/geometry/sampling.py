@@ -117,6 +117,27 @@ class SamplePlan:
     units: list[np.ndarray] = field(repr=False)
 
 
+def check_sample_size(samples: int, usable: int, what: str, source: str) -> None:
+    """The one check of a sample size against a corpus: ``samples`` units, each from a different text.
+
+    Args:
+        samples: the units asked for.
+        usable: the texts that can give one.
+        what: what ``usable`` counts, for the message (``"non-empty texts"``).
+        source: the corpus's name.
+
+    Raises:
+        ValueError: fewer than 2 samples, or fewer usable texts than samples.
+    """
+    if samples < 2:
+        raise ValueError(f"samples={samples}: need at least 2 units from different texts")
+    if usable < samples:
+        raise ValueError(
+            f"{source} has {usable} {what}; the sample asks for {samples} units from {samples} different texts. "
+            "Lower samples (--samples) or use a larger corpus (or split it into sentences)."
+        )
+
+
 def plan_sample(
     eligible: Sequence[tuple[np.ndarray, list[str]]],
     *,
@@ -140,14 +161,7 @@ def plan_sample(
     rng, cka_rng, words_rng = (np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(3))
     units = [u for u, _ in eligible]
     usable = np.flatnonzero([len(u) > 0 for u in units])
-    if samples < 2:
-        raise ValueError(f"samples={samples}: need at least 2 units from different texts")
-    if len(usable) < samples:
-        raise ValueError(
-            f"{source} has {len(usable)} texts with an eligible unit (of {len(units)} texts); the sample asks for "
-            f"{samples} units from {samples} different texts. Lower samples (--samples) or use a larger corpus "
-            "(or split it into sentences)."
-        )
+    check_sample_size(samples, len(usable), f"texts with an eligible unit (of {len(units)} texts)", source)
     texts = np.sort(rng.choice(usable, size=samples, replace=False))
     random = np.array([(t, units[t][rng.integers(len(units[t]))]) for t in texts], dtype=np.int64)
     pool = np.concatenate([np.stack([np.full(len(units[t]), t), units[t]], axis=1) for t in texts])
@@ -261,7 +275,7 @@ def collect(
     bar = progress_bar(total=len(needed), unit="text", progress=progress, desc=f"embedding {extractor.name or 'model'}")
     for start in range(0, len(needed), chunk):
         batch = needed[start : start + chunk]
-        for t, result in zip(batch, extractor.embed([texts[t] for t in batch], layers=kept)):
+        for t, result in zip(batch, extractor.embed([texts[t] for t in batch], layers=kept, progress=False)):
             vectors = result.word_vectors(options.pool) if options.units == "words" else result.hidden
             index = plan.units[t]
             if len(vectors[0]) <= (index.max() if index.size else -1):

@@ -55,7 +55,7 @@ def plot_report(
         ``path``.
     """
     # a bare Figure renders with Agg; no global backend change
-    Figure = require("matplotlib.figure", "analysis", "plots").Figure
+    Figure = require("matplotlib.figure", "analysis", "plotting").Figure
 
     present = {row.metric for row in report.rows}
     metrics = [m for m in (metrics or PLOTTED) if m in present]

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ...extras import require_extra
 from ...layers import LayerSelection, layer_name
 from ...mixing import Mix, MixLike
 from ...params import Params
@@ -132,6 +133,7 @@ class PolysemyProbe(Params):
         if isinstance(extractor, ProbeData):
             raise TypeError("PolysemyProbe.run takes the model first, then the data: run(extractor, data) (since 0.2)")
         self._check()
+        require_extra("analysis", "PolysemyProbe")  # clustering: say so before the model runs
         check_occurrences(data.occurrences)  # before the model runs
         # spans only: splits and pairs do not change them
         vectors, layers = self.embed(extractor, data, progress=progress)
