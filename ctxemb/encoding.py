@@ -101,7 +101,11 @@ def check_texts(texts: Any) -> list[TextInput]:
 
 
 def encode(
-    tokenizer: Any, items: Sequence[TextInput], split: Split = "punct", lang: str | None = None
+    tokenizer: Any,
+    items: Sequence[TextInput],
+    split: Split = "punct",
+    lang: str | None = None,
+    names: Sequence[str] | None = None,
 ) -> list[Encoded]:
     """Tokenize every item once with the tokenizer itself (and its special tokens) and align pieces with words.
 
@@ -110,10 +114,10 @@ def encode(
     the words of the tokenizer's own pre-tokenizer; pre-split words are joined with single spaces and keep their
     own spans. Pieces are matched to words by their character offsets (trimmed of surrounding white space): from
     the tokenizer for fast tokenizers, recovered by :func:`ctxemb.alignment.place` for Python-only ones
-    (:func:`encode_python`).
+    (:func:`encode_python`). ``names`` name the texts in warnings (default ``texts[i]``).
     """
     if not getattr(tokenizer, "is_fast", True):
-        return encode_python(tokenizer, items, split, lang)
+        return encode_python(tokenizer, items, split, lang, names)
     texts: list[str] = []
     spans: list[list[tuple[int, int]] | None] = []
     for item in items:
@@ -213,7 +217,11 @@ def _align_batch(
 
 
 def encode_python(
-    tokenizer: Any, items: Sequence[TextInput], split: Split = "punct", lang: str | None = None
+    tokenizer: Any,
+    items: Sequence[TextInput],
+    split: Split = "punct",
+    lang: str | None = None,
+    names: Sequence[str] | None = None,
 ) -> list[Encoded]:
     """Encode texts with a Python-only tokenizer, which gives no offsets (transformers' XLM tokenizer).
 
@@ -270,7 +278,8 @@ def encode_python(
             offsets[k] = span
         for g in guessed.tolist():
             s, e = offsets[content[g]]
-            guesses.append(f"texts[{i}] piece {tokens[content[g]]!r} at ({s}, {e}) {text[s:e]!r}")
+            name = f"texts[{i}]" if names is None else names[i]
+            guesses.append(f"{name} piece {tokens[content[g]]!r} at ({s}, {e}) {text[s:e]!r}")
         type_ids = tokenizer.create_token_type_ids_from_sequences(content_ids) if with_types else []
         encodings.append(_PythonEncoding(ids, special, offsets, type_ids, tokens))
         texts.append(text)

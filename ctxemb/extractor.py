@@ -232,7 +232,7 @@ class Extractor:
             raise ValueError(f"names must hold one name per text: got {given} for {len(items)} texts")
         if not items:
             return []
-        encoded = encode(self.tokenizer, items, self.split, self.lang)
+        encoded = encode(self.tokenizer, items, self.split, self.lang, names)
         hidden = self._run(encoded, kept, progress)
         results = [self._result(e, h, kept) for e, h in zip(encoded, hidden)]
         _report_empty_words(results, names)

@@ -129,6 +129,10 @@ def test_unknown_pieces_keep_their_characters_and_guesses_are_logged(xlm, caplog
     assert "2 piece(s) of XLMTokenizer could not be placed" in caplog.text and "texts[0]" in caplog.text
     assert [shared.offsets[p].tolist() for p in (2, 3)] == [[2, 4], [2, 4]]
     assert [len(shared.tokens_of(w)) for w in range(4)] == [1, 2, 2, 1]
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="ctxemb.encoding"):
+        xlm.embed(["a «— b"], names=["text id '12'"])  # as a store names its texts
+    assert "text id '12' piece" in caplog.text and "texts[0]" not in caplog.text
 
 
 def test_a_span_inside_a_piece_is_the_cut_error(xlm):
