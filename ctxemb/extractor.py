@@ -83,6 +83,9 @@ class Extractor:
         dtype: str | torch.dtype | None = None,
         *,
         trust_remote_code: bool = False,
+        device_map: str | dict[str, Any] | None = None,
+        max_memory: dict[Any, Any] | None = None,
+        offload_folder: str | os.PathLike[str] | None = None,
         **kwargs: Any,
     ) -> Extractor:
         """Load a checkpoint: a local directory, a hub id, or the alias ``"minilm"`` (bundled, offline).
@@ -94,6 +97,12 @@ class Extractor:
             dtype: ``None`` for the checkpoint's own, or ``"float32" | "bf16" | "fp16"``; vectors come back as
                 float32 either way.
             trust_remote_code: run code shipped with the checkpoint; off unless you ask.
+            device_map: for models larger than one device: ``"auto"``, ``"balanced"``, ``"sequential"`` or a
+                ``{module: device}`` dict, passed to accelerate's big-model inference (blocks spread over the GPUs,
+                then the CPU, then disk). The hooks that keep the requested layers work across devices; only those
+                layers are copied to the host. Leave ``device`` at ``"auto"``.
+            max_memory: ``{device: "20GiB", "cpu": "60GiB"}``, how much each device may hold (with ``device_map``).
+            offload_folder: where weights that fit nowhere else go (with ``device_map``).
             **kwargs: constructor arguments (``max_length``, ``stride``, ``max_tokens``, ``max_batch``,
                 ``split``, ``lang``); anything else goes to ``from_pretrained`` of transformers (``revision=...``).
 
@@ -103,7 +112,8 @@ class Extractor:
         """
         names = ("max_length", "stride", "max_tokens", "max_batch", "split", "lang")
         own = {k: kwargs.pop(k) for k in names if k in kwargs}
-        model, tokenizer = load(name_or_path, device, dtype, trust_remote_code, **kwargs)
+        placement = {"device_map": device_map, "max_memory": max_memory, "offload_folder": offload_folder}
+        model, tokenizer = load(name_or_path, device, dtype, trust_remote_code, placement, **kwargs)
         extractor = cls(model, tokenizer, layers, name=os.fspath(name_or_path), **own)
         extractor.check()  # fail now, not at the first batch
         return extractor

@@ -48,7 +48,7 @@ def forward_batch(
         mask[row, begin : begin + n] = 1
         if types is not None and seq_types is not None:  # a batch has type ids for every sequence or for none
             types[row, begin : begin + n] = seq_types
-    device = model.device
+    device = input_device(model)
     accelerated = device.type == "cuda"
 
     def to_device(array: np.ndarray) -> torch.Tensor:
@@ -68,7 +68,9 @@ def forward_batch(
         # Only the requested layers leave the device: stacked there into one (layers, batch, tokens, dim)
         # tensor, in the model's dtype (half the bytes for bf16/fp16), copied into pinned memory without
         # blocking, float32 on the host.
-        stacked = torch.stack([states[k] for k in layers])
+        # (under a device_map the blocks, hence the layers, may live on different devices: gathered on the first's)
+        first = states[layers[0]].device
+        stacked = torch.stack([states[k].to(first) for k in layers])
         del states
         copy = stacked.to("cpu", non_blocking=accelerated)
         if accelerated:
@@ -80,3 +82,18 @@ def forward_batch(
     # Each sequence's rows are a view of the batch array (no copy per sequence): every layer of it is one
     # contiguous (tokens, dim) block.
     return [host[:, row, begin : begin + n] for row, (n, begin) in enumerate(zip(lengths, begins))]
+
+
+def input_device(model: Any) -> torch.device:
+    """Where a batch's inputs go: the model's device, or under accelerate's big-model inference (``device_map``)
+    the device that runs the input embeddings, whose weights may be offloaded (``model.device`` then says "meta")."""
+    embeddings = model.get_input_embeddings() if hasattr(model, "get_input_embeddings") else None
+    hook = getattr(embeddings, "_hf_hook", None)
+    execution = getattr(hook, "execution_device", None)
+    if execution is not None:
+        return torch.device(execution if not isinstance(execution, int) else f"cuda:{execution}")
+    if embeddings is not None and getattr(model, "hf_device_map", None):
+        weight: torch.Tensor = next(embeddings.parameters())
+        return weight.device
+    return torch.device(model.device)
+

@@ -73,9 +73,14 @@ def load(
     device: str | torch.device = "auto",
     dtype: str | torch.dtype | None = None,
     trust_remote_code: bool = False,
+    placement: dict[str, Any] | None = None,
     **kwargs: Any,
 ) -> tuple[Any, Any]:
     """Load ``(model, tokenizer)`` with ``AutoModel`` / ``AutoTokenizer``, in eval mode on ``device``.
+
+    ``placement`` (``device_map``, ``max_memory``, ``offload_folder``) goes to ``AutoModel.from_pretrained`` only:
+    accelerate's big-model inference then spreads the blocks over the devices it names (GPUs, the CPU, disk) and the
+    model is not moved afterwards; ``device`` must then stay ``"auto"``.
 
     Raises:
         ValueError: for encoder-decoder checkpoints, whose ``AutoModel`` needs decoder inputs; a bad device or
@@ -85,6 +90,11 @@ def load(
     """
     from transformers import AutoConfig, AutoModel, AutoTokenizer
 
+    placement = {k: v for k, v in (placement or {}).items() if v is not None}
+    if placement.get("device_map") is None and placement:
+        raise ValueError(f"{', '.join(sorted(placement))} need device_map (for example device_map='auto')")
+    if placement and str(device) != "auto":
+        raise ValueError(f"device={device!r} and device_map both place the model; give one of them")
     target = resolve_device(device)
     wanted = resolve_dtype(dtype)
     path = resolve_name(name_or_path)
@@ -103,9 +113,9 @@ def load(
     try:
         tokenizer = AutoTokenizer.from_pretrained(path, trust_remote_code=trust_remote_code, **kwargs)
         model = AutoModel.from_pretrained(
-            path, config=config, dtype=wanted, trust_remote_code=trust_remote_code, **kwargs
+            path, config=config, dtype=wanted, trust_remote_code=trust_remote_code, **placement, **kwargs
         )
     except (OSError, ValueError, ImportError) as error:
         first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise OSError(f"cannot load the model {os.fspath(name_or_path)!r}: {first}") from error
-    return model.to(target).eval(), tokenizer
+    return (model if placement else model.to(target)).eval(), tokenizer

@@ -1,0 +1,43 @@
+"""Models larger than one device: ``device_map`` (accelerate's big-model inference) gives the single-device vectors.
+
+Without a GPU the placements are the CPU and disk offload (weights on the meta device, loaded by accelerate's hooks
+block by block); the same code places blocks on several GPUs where there are some.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ctxemb import Extractor
+
+TEXTS = ["The bank of the river.", "A much longer text about money and the bank that holds it, and more."]
+
+
+@pytest.fixture(scope="module", params=["bert", "gpt2"])
+def family_dir(request, tiny_dir):
+    return tiny_dir(request.param)
+
+
+@pytest.mark.parametrize(
+    ("device_map", "offload"),
+    [("auto", False), ({"": "cpu"}, False), ("auto", True)],
+    ids=["auto", "all-on-cpu", "disk-offload"],
+)
+def test_device_map_gives_the_single_device_vectors(family_dir, tmp_path, device_map, offload):
+    reference = Extractor.from_pretrained(family_dir, device="cpu").embed(TEXTS)
+    options = {"max_memory": {"cpu": "30KiB"}, "offload_folder": str(tmp_path)} if offload else {}
+    ext = Extractor.from_pretrained(family_dir, device_map=device_map, **options)
+    if offload:
+        assert "disk" in set(ext.model.hf_device_map.values())  # the weights really are offloaded
+    for layers in ([0, 1, -1], [1]):
+        got = ext.embed(TEXTS, layers=layers)
+        for g, r in zip(got, reference):
+            np.testing.assert_allclose(g.hidden, r.hidden[layers], rtol=1e-4, atol=1e-5)
+
+
+def test_placement_options_are_checked_before_loading(tiny_bert_dir):
+    with pytest.raises(ValueError, match="device='cpu' and device_map both place the model"):
+        Extractor.from_pretrained(tiny_bert_dir, device="cpu", device_map="auto")
+    with pytest.raises(ValueError, match="max_memory need device_map"):
+        Extractor.from_pretrained(tiny_bert_dir, max_memory={"cpu": "1GiB"})
