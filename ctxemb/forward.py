@@ -96,4 +96,3 @@ def input_device(model: Any) -> torch.device:
         weight: torch.Tensor = next(embeddings.parameters())
         return weight.device
     return torch.device(model.device)
-
