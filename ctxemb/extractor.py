@@ -129,7 +129,6 @@ class Extractor:
         Returns:
             That selection resolved: the absolute layer numbers to keep.
 
-
         Raises:
             ValueError: naming the setting: a layer selection outside ``[-L-1, L]``, a ``max_length`` above the
                 model's position limit or too short for its special tokens, a ``stride`` longer than a window
@@ -173,10 +172,7 @@ class Extractor:
     @property
     def has_summary_token(self) -> bool:
         """Whether ``sentence_pool="cls"`` has a token to read (the family's, or the tokenizer's ``cls_token``)."""
-        position = self.family.cls_position
-        if position == "tokenizer":
-            return getattr(self.tokenizer, "cls_token_id", None) is not None
-        return position is not None
+        return self.family.has_summary_token(self.tokenizer)
 
     @property
     def family(self) -> Family:
@@ -358,15 +354,6 @@ class Extractor:
         return forward_batch(self.model, self.family, self.tokenizer, sequences, layers, blocks, self._lang_id())
 
     def _result(self, enc: Encoded, hidden: np.ndarray, layers: tuple[int, ...]) -> Embedding:
-        special_positions = np.flatnonzero(enc.special)
-        position = self.family.cls_position
-        cls_index = None
-        if position == "tokenizer":
-            cls_id = getattr(self.tokenizer, "cls_token_id", None)
-            matches = special_positions[enc.ids[special_positions] == cls_id] if cls_id is not None else []
-            cls_index = int(matches[0]) if len(matches) else None
-        elif position is not None and special_positions.size:
-            cls_index = int(special_positions[0] if position == "first" else special_positions[-1])
         return Embedding(
             text=enc.text,
             ids=enc.ids,
@@ -377,7 +364,7 @@ class Extractor:
             hidden=hidden,
             word_ptr=enc.word_ptr,
             word_tokens=enc.word_tokens,
-            cls_index=cls_index,
+            cls_index=self.family.summary_index(self.tokenizer, enc.ids, enc.special),
             token_source=enc.token_source,
         )
 

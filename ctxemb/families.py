@@ -11,6 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, cast
 
+import numpy as np
+
 from .capture import Blocks, recorded_blocks
 
 if TYPE_CHECKING:  # only annotations: importing the table does not load torch
@@ -210,6 +212,24 @@ class Family:
     subwords: Literal["wordpiece", "bpe", "byte_bpe", "unigram"] | None = None
     tiny: Tiny | None = None
     notes: str = ""
+
+    def has_summary_token(self, tokenizer: Any) -> bool:
+        """Whether ``pool="cls"`` has a token to read: the family's, or the tokenizer's ``cls_token``."""
+        if self.cls_position == "tokenizer":
+            return getattr(tokenizer, "cls_token_id", None) is not None
+        return self.cls_position is not None
+
+    def summary_index(self, tokenizer: Any, ids: np.ndarray, special: np.ndarray) -> int | None:
+        """The position of the summary token in one sequence (``ids``, ``special``: ``(tokens,)``), or ``None``."""
+        if not self.has_summary_token(tokenizer):
+            return None
+        positions = np.flatnonzero(special)
+        if self.cls_position == "tokenizer":
+            matches = positions[ids[positions] == tokenizer.cls_token_id]
+            return int(matches[0]) if len(matches) else None
+        if not positions.size:
+            return None
+        return int(positions[0] if self.cls_position == "first" else positions[-1])
 
 
 FAMILIES: tuple[Family, ...] = (

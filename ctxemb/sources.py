@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from .textlines import decode_line
+from .textlines import count_lines, decode_line
 
 logger = logging.getLogger(__name__)
 
@@ -126,13 +126,17 @@ class _File(Source):
         }
 
 
-class PlainTextFile(_File):
+class _LineFile(_File):
+    """A file of one record per line: as many records as lines (a progress bar's total)."""
+
+    def size_hint(self) -> int | None:
+        return count_lines(self.path)
+
+
+class PlainTextFile(_LineFile):
     """A plain text file, one text per line (an empty line is an empty text); ids are line numbers."""
 
     kind = "text"
-
-    def size_hint(self) -> int | None:
-        return _count_lines(self.path)
 
     def records(self, problems: Problems) -> Iterator[Record]:
         with open(self.path, "rb") as f:
@@ -145,13 +149,10 @@ class PlainTextFile(_File):
                 yield Record(str(number), line)
 
 
-class JsonlFile(_File):
+class JsonlFile(_LineFile):
     """JSON lines: the string ``field`` of each object; ids are line numbers or the ``id_field`` values."""
 
     kind = "jsonl"
-
-    def size_hint(self) -> int | None:
-        return _count_lines(self.path)
 
     def records(self, problems: Problems) -> Iterator[Record]:
         with open(self.path, "rb") as f:
@@ -389,15 +390,3 @@ def texts_of(path: str | os.PathLike[str], field: str = "text") -> Iterator[str]
         raise FileNotFoundError(f"{path}: no such file")
     for record in as_source(path, field).records(Problems("fail", verbose=False, advice=None)):
         yield record.text if isinstance(record.text, str) else " ".join(record.text)
-
-
-def _count_lines(path: Path) -> int | None:
-    """The number of lines of a file (a final line without a newline counts), read in 1 MiB blocks."""
-    if not path.is_file():
-        return None
-    count, last = 0, b"\n"
-    with open(path, "rb") as f:
-        while block := f.read(1 << 20):
-            count += block.count(b"\n")
-            last = block[-1:]
-    return count + (last != b"\n")

@@ -39,3 +39,15 @@ def read_lines(path: str | os.PathLike[str]) -> Iterator[tuple[int, str]]:
     with open(path, "rb") as f:
         for number, raw in enumerate(f, start=1):
             yield number, decode_line(raw, path, number)
+
+
+def count_lines(path: Path) -> int | None:
+    """The number of lines of a file (a final line without a newline counts), read in 1 MiB blocks."""
+    if not path.is_file():
+        return None
+    count, last = 0, b"\n"
+    with open(path, "rb") as f:
+        while block := f.read(1 << 20):
+            count += block.count(b"\n")
+            last = block[-1:]
+    return count + (last != b"\n")

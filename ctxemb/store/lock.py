@@ -85,3 +85,14 @@ class StoreLock:
 
     def __exit__(self, *exc: object) -> None:
         self.release()
+
+
+def raise_if_locked(directory: Path) -> None:
+    """Raise :class:`StoreLockedError` if another run holds ``directory``'s lock (it may be writing its first files,
+    before its manifest exists); otherwise return, holding nothing.
+    """
+    if not any((directory / name).exists() for name in LOCK_FILES):
+        return
+    probe = StoreLock(directory)
+    probe.acquire()  # raises StoreLockedError while another run holds it
+    probe.release()

@@ -22,7 +22,7 @@ from ..sources import ON_ERROR, InputFormat, OnError, Problems, Record, as_sourc
 from .content import embed_shard
 from .distributed import Ranks, current_ranks
 from .layout import Layout, StoreDtype, make_layout
-from .lock import LOCK_FILES, StoreLock, StoreLockedError
+from .lock import LOCK_FILES, StoreLock, StoreLockedError, raise_if_locked
 from .manifest import FORMAT, MANIFEST, VERSION, differences, model_provenance, read_manifest, write_json
 from .shards import (
     SHARDS,
@@ -181,7 +181,7 @@ def _lock(directory: Path, ranks: Ranks) -> StoreLock | None:
             try:
                 _check_directory(directory)
             except ValueError:
-                _refuse_if_locked(directory)  # a store another run is creating: say that, not "holds no store"
+                raise_if_locked(directory)  # a store another run is creating: say that, not "holds no store"
                 raise
             try:
                 directory.mkdir(exist_ok=True)
@@ -203,17 +203,6 @@ def _lock(directory: Path, ranks: Ranks) -> StoreLock | None:
         }
         raise kinds.get(shared[0], ValueError)(f"{shared[1]} (in the main process)")
     return lock
-
-
-def _refuse_if_locked(directory: Path) -> None:
-    """Raise :class:`StoreLockedError` if another run holds ``directory``'s lock (it may be writing its first files,
-    before its manifest exists); otherwise return, holding nothing.
-    """
-    if not any((directory / name).exists() for name in LOCK_FILES):
-        return
-    probe = StoreLock(directory)
-    probe.acquire()  # raises StoreLockedError while another run holds it
-    probe.release()
 
 
 def _check_directory(directory: Path) -> None:
