@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,6 +12,7 @@ from gensim.test.utils import datapath
 from scipy.stats import spearmanr
 
 from ctxemb.static import distill, evaluate, keyed_vectors, load_task
+from ctxemb.static.evaluation import pair_similarities
 
 
 def _random_vectors(words, seed=0, dim=8):
@@ -150,3 +152,94 @@ def test_distill_vocabulary_from_min_count_and_errors(tiny):
         distill(tiny, ["b c"], words=["zebra"])
     with pytest.raises(ValueError, match="unknown word pool 'median'"):
         distill(tiny, ["b c"], pool="median")
+
+
+def _mixed_case(words):
+    """Every second key Title-cased, then later (less frequent) case variants of 30 keys with vectors of their own:
+    ``lower`` must take the first variant of each word, ``exact`` finds the later lowercase ones."""
+    keys = [w.title() if i % 2 else w for i, w in enumerate(words)]
+    return keys + [k.upper() for k in keys[:20]] + [k.lower() for k in keys[1:21:2]]
+
+
+def test_lower_keys_fold_the_models_keys_too_as_gensim_does(wordsim_words):
+    keys = _mixed_case(wordsim_words[::5] + wordsim_words[1::5] + wordsim_words[2::5])  # 3/5 of the words
+    kv = _random_vectors(keys, seed=5)
+    for keys_option, case_insensitive in (("lower", True), ("exact", False)):
+        _, spearman, oov = kv.evaluate_word_pairs(datapath("wordsim353.tsv"), case_insensitive=case_insensitive)
+        row = evaluate({"m": kv}, ["wordsim353"], keys=keys_option).row("m", "wordsim353")
+        assert row.covered == round(353 * (1 - oov / 100)), keys_option
+        assert row.score == pytest.approx(spearman.statistic, abs=1e-6), keys_option
+    lower = evaluate({"m": kv}, ["wordsim353"]).row("m", "wordsim353")
+    assert (
+        100 < lower.covered < 353 and lower.covered > evaluate({"m": kv}, ["wordsim353"], keys="exact").rows[0].covered
+    )
+    # every key Title-cased: gensim still covers the pairs; so does "lower"
+    title = _random_vectors([w.title() for w in wordsim_words], seed=6)
+    _, spearman, oov = title.evaluate_word_pairs(datapath("wordsim353.tsv"))
+    row = evaluate({"m": title}, ["wordsim353"]).row("m", "wordsim353")
+    assert oov == 0 and row.covered == 353 and row.score == pytest.approx(spearman.statistic, abs=1e-6)
+
+
+def test_the_first_case_variant_stands_for_the_word(tmp_path):
+    pairs = tmp_path / "pairs.tsv"
+    pairs.write_text("paris\tfrance\t9\nParis\trome\t3\nrome\tfrance\t2\n", encoding="utf-8")
+    rng = np.random.default_rng(0)
+    first, later = rng.normal(size=4), rng.normal(size=4)
+    kv = keyed_vectors(["Paris", "france", "rome", "paris"], np.vstack([first, rng.normal(size=(2, 4)), later]))
+    sims = pair_similarities(kv, load_task(pairs))
+    assert sims[0] == pytest.approx(kv.similarity("Paris", "france"))  # "paris" finds "Paris", the first variant
+    assert sims[1] == pytest.approx(kv.similarity("Paris", "rome"))
+    assert pair_similarities(kv, load_task(pairs), keys="exact")[0] == pytest.approx(kv.similarity("paris", "france"))
+
+
+def test_mixed_case_analogies_equal_gensim_evaluate_word_analogies(tmp_path):
+    rng = np.random.default_rng(3)
+    countries, capitals = ["france", "italy", "spain", "japan", "peru"], ["paris", "rome", "madrid", "tokyo", "lima"]
+    base, offset = rng.normal(size=(5, 6)), rng.normal(size=6)
+    keys = [c.title() for c in countries] + [c if i % 2 else c.upper() for i, c in enumerate(capitals)]
+    keys += ["noise1", "Noise2", "paris", "Rome", "FRANCE"]  # later variants: distractors near the answers
+    answers = base + offset + rng.normal(scale=0.8, size=(5, 6))
+    matrix = np.vstack([base, answers, rng.normal(size=(2, 6)), base[0] + offset, base[1] + offset, base[0]])
+    kv = keyed_vectors(keys, matrix)
+    lines = [": capitals"] + [
+        f"{a} {b} {c} {d}" for a, b in zip(capitals, countries) for c, d in zip(capitals, countries) if a != c
+    ]
+    path = tmp_path / "questions.txt"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    score, sections = kv.evaluate_word_analogies(str(path))  # case_insensitive=True
+    row = evaluate({"m": kv}, [path]).row("m", "questions")
+    assert row.covered == len(sections[-1]["correct"]) + len(sections[-1]["incorrect"]) == 20
+    assert row.score == pytest.approx(score) and 0 < score < 1  # the noise makes some answers wrong
+    _, sections = kv.evaluate_word_analogies(str(path), case_insensitive=False)
+    assert sections[-1]["correct"] == sections[-1]["incorrect"] == []  # no lowercase country: nothing covered
+    with pytest.raises(ValueError, match="covers none of the 20 items"):
+        evaluate({"m": kv}, [path], keys="exact")
+
+
+@pytest.fixture(scope="module")
+def fasttext_vectors():
+    from ctxemb.static import FastText
+
+    lines = Path(datapath("lee_background.cor")).read_text(encoding="utf-8").splitlines()
+    return FastText(dim=16, epochs=1, bucket=20_000, progress=False).fit(lines).vectors_
+
+
+def test_fasttext_counts_vocabulary_words_only_by_default_as_gensim_does(fasttext_vectors):
+    kv = fasttext_vectors
+    _, spearman, oov = kv.evaluate_word_pairs(datapath("wordsim353.tsv"))
+    row = evaluate({"ft": kv}, ["wordsim353"]).row("ft", "wordsim353")
+    assert row.covered == round(353 * (1 - oov / 100)) < 353  # words with only n-gram vectors are not covered
+    assert row.score == pytest.approx(spearman.statistic, abs=1e-6)
+    # oov="ngrams": every pair, the unknown words' vectors from their n-grams, as kv[word] gives them
+    ngrams = evaluate({"ft": kv}, ["wordsim353"], oov="ngrams").row("ft", "wordsim353")
+    task = load_task("wordsim353")
+    by_hand = [kv.similarity(a.lower(), b.lower()) for a, b, _ in task.items]
+    assert ngrams.covered == 353
+    assert ngrams.score == pytest.approx(spearmanr([r for _, _, r in task.items], by_hand).statistic, abs=1e-6)
+    # a plain KeyedVectors has no n-grams: "ngrams" changes nothing
+    plain = keyed_vectors(kv.index_to_key, kv.vectors)
+    assert (
+        evaluate({"kv": plain}, ["wordsim353"], oov="ngrams").rows[0] == evaluate({"kv": plain}, ["wordsim353"]).rows[0]
+    )
+    with pytest.raises(ValueError, match="unknown oov 'guess'; choose one of skip, ngrams"):
+        evaluate({"ft": kv}, ["wordsim353"], oov="guess")

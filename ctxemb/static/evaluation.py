@@ -7,8 +7,12 @@ excluded; the score is accuracy over the covered questions (all four words in th
 cover different items, so each score comes with its coverage and with a **coverage-matched** score: the same
 metric on the items that every model in the comparison covers.
 
-The same numbers as gensim's ``evaluate_word_pairs`` (Spearman) and ``evaluate_word_analogies`` with
-``case_insensitive=True`` on a lowercase vocabulary; the files are read here so that bad lines are named.
+Words are matched the way gensim's ``evaluate_word_pairs`` and ``evaluate_word_analogies`` match them, and the
+scores are theirs (tested): ``keys="lower"`` is their ``case_insensitive=True`` (task words *and* the model's first
+``restrict_vocab`` keys are compared upper-cased; where a model has several case variants of a word, the first in
+its order, the most frequent, stands for all of them), ``keys="exact"`` is ``case_insensitive=False``, and a word
+outside a model's vocabulary leaves its item uncovered (``oov="skip"``), fastText models included. The files are
+read here so that bad lines are named.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
+from gensim.matutils import unitvec
 from gensim.models import KeyedVectors
 from gensim.models.fasttext import FastTextKeyedVectors
 from scipy.stats import spearmanr
@@ -33,6 +38,8 @@ logger = logging.getLogger(__name__)
 
 Keys = Literal["lower", "exact", "porter"]
 KEYS: tuple[str, ...] = ("lower", "exact", "porter")
+Oov = Literal["skip", "ngrams"]
+OOVS: tuple[str, ...] = ("skip", "ngrams")
 TaskKind = Literal["similarity", "analogy"]
 
 # name -> (kind, file in gensim's test data)
@@ -133,10 +140,11 @@ def _parse_analogy(path: Path, number: int, text: str) -> tuple[str, str, str, s
 
 
 def key_function(keys: Keys) -> Callable[[str], str]:
-    """How a word of a task is looked up: as written, lowercased, or lowercased and Porter-stemmed.
+    """How a word of a task is spelt for a model: as written, lowercased, or lowercased and Porter-stemmed.
 
     ``porter`` suits vectors trained on stemmed text such as gensim's ``head500.noblanks.cor`` (``capital`` is
-    ``capit`` there); two words with one stem then share a vector.
+    ``capit`` there); two words with one stem then share a vector. Which model key a spelling finds is
+    :func:`vocabulary_rows`' business (case-insensitively for ``lower``).
     """
     if keys == "exact":
         return lambda word: word
@@ -150,48 +158,110 @@ def key_function(keys: Keys) -> Callable[[str], str]:
     raise ValueError(f"unknown keys {keys!r}; choose one of {', '.join(KEYS)}")
 
 
-def _covered(vectors: KeyedVectors, key: str, restrict_vocab: int) -> bool:
-    index = vectors.key_to_index.get(key)
-    if index is not None:
-        return index < restrict_vocab
-    return isinstance(vectors, FastTextKeyedVectors) and key in vectors  # fastText: vectors from n-grams
+def _folds(keys: Keys) -> tuple[Callable[[str], str], Callable[[str], str]]:
+    """``(task word -> match key, model key -> match key)``: ``lower`` upper-cases both sides, as gensim does."""
+    if keys == "lower":
+        return str.upper, str.upper
+    return key_function(keys), lambda key: key
+
+
+def vocabulary_rows(vectors: KeyedVectors, keys: Keys = "lower", restrict_vocab: int | None = None) -> dict[str, int]:
+    """The row each match key finds among a model's first ``restrict_vocab`` keys (all of them for ``None``).
+
+    For ``lower`` every key is upper-cased (gensim's ``case_insensitive=True``), so ``Paris``, ``paris`` and
+    ``PARIS`` are one match key, ``PARIS``; it finds the row of the variant that comes first in the model's order
+    (its most frequent, in a vocabulary sorted by frequency), as in gensim. For ``exact`` and ``porter`` a key is
+    matched as it is written.
+    """
+    _, fold = _folds(keys)
+    keys_in_order = vectors.index_to_key[:restrict_vocab]
+    rows: dict[str, int] = {}
+    for row, key in enumerate(keys_in_order):
+        rows.setdefault(fold(key), row)  # the first variant wins
+    return rows
+
+
+def _check_oov(oov: str) -> None:
+    if oov not in OOVS:
+        raise ValueError(f"unknown oov {oov!r}; choose one of {', '.join(OOVS)}")
 
 
 def pair_similarities(
-    vectors: KeyedVectors, task: Task, keys: Keys = "lower", restrict_vocab: int = 300_000
+    vectors: KeyedVectors,
+    task: Task,
+    keys: Keys = "lower",
+    restrict_vocab: int = 300_000,
+    oov: Oov = "skip",
 ) -> np.ndarray:
-    """The cosine of each pair of a similarity task: ``(items,)`` float64, NaN where a word has no vector."""
-    key = key_function(keys)
+    """The cosine of each pair of a similarity task: ``(items,)`` float64, NaN where a word has no vector.
+
+    A word has a vector when its match key (see :func:`vocabulary_rows`) is among the model's first
+    ``restrict_vocab`` keys. With ``oov="ngrams"``, a word that is nowhere in a fastText model's vocabulary also
+    has one: the sum of its character n-gram vectors, as ``vectors[word]`` gives it (other models have no
+    n-grams, so ``ngrams`` changes nothing for them). ``oov="skip"`` is gensim's ``evaluate_word_pairs``, which
+    counts such a word as unknown.
+    """
+    _check_oov(oov)
+    task_fold, _ = _folds(keys)
+    spell = key_function(keys)
+    rows = vocabulary_rows(vectors, keys)  # the whole vocabulary: a word beyond restrict_vocab is known, not OOV
+    ngrams = oov == "ngrams" and isinstance(vectors, FastTextKeyedVectors)
+
+    def vector(word: str) -> np.ndarray | None:
+        row = rows.get(task_fold(word))
+        if row is not None:
+            return unitvec(vectors.vectors[row]) if row < restrict_vocab else None
+        spelt = spell(word)
+        if ngrams and spelt in vectors:  # no vocabulary row: fastText builds one from n-grams
+            return unitvec(vectors.get_vector(spelt))
+        return None
+
     out = np.full(len(task.items), np.nan)
     for i, (a, b, _) in enumerate(task.items):
-        ka, kb = key(a), key(b)
-        if _covered(vectors, ka, restrict_vocab) and _covered(vectors, kb, restrict_vocab):
-            out[i] = vectors.similarity(ka, kb)
+        va, vb = vector(a), vector(b)
+        if va is not None and vb is not None:
+            out[i] = float(np.dot(va, vb))  # gensim's similarity: the dot of the unit vectors
     return out
 
 
 def analogy_answers(
     vectors: KeyedVectors, task: Task, keys: Keys = "lower", restrict_vocab: int = 300_000, batch: int = 512
 ) -> np.ndarray:
-    """Whether 3CosAdd answers each question: ``(items,)`` float64, 1 or 0, NaN where a word is not covered."""
-    key = key_function(keys)
+    """Whether 3CosAdd answers each question: ``(items,)`` float64, 1 or 0, NaN where a word is not covered.
+
+    A question is covered when all four match keys (see :func:`vocabulary_rows`) are among the first
+    ``restrict_vocab`` keys; the answer is the best row among those, the rows of ``a``, ``b`` and ``c`` (every
+    case variant of them, for ``lower``) excluded, and it is right when its match key is ``d``'s. gensim looks at
+    its five best rows for the first that is not a variant of ``a``, ``b`` or ``c``; the two differ only where
+    five variants of the question's words outrank every other word. Words with only n-gram vectors never count:
+    an answer has to be a row.
+    """
+    task_fold, _ = _folds(keys)
     restrict = min(restrict_vocab, len(vectors.index_to_key))
     unit = vectors.get_normed_vectors()[:restrict]
-    index = vectors.key_to_index
+    rows = vocabulary_rows(vectors, keys, restrict)
+    _, fold = _folds(keys)
+    first = np.array([rows[fold(key)] for key in vectors.index_to_key[:restrict]])  # each row's first variant
+    variants = not np.array_equal(first, np.arange(restrict))
     out = np.full(len(task.items), np.nan)
     todo = []
     for i, question in enumerate(task.items):
-        word_ids = [index.get(key(w), restrict) for w in question]
-        if max(word_ids) < restrict:
+        word_ids = [rows.get(task_fold(w), -1) for w in question]
+        if min(word_ids) >= 0:
             todo.append((i, word_ids))
     for start in range(0, len(todo), batch):
         chunk = todo[start : start + batch]
         ids = np.array([q for _, q in chunk])
         query = unit[ids[:, 1]] - unit[ids[:, 0]] + unit[ids[:, 2]]
         scores = query @ unit.T
-        rows = np.arange(len(chunk))[:, None]
-        scores[rows, ids[:, :3]] = -np.inf
-        out[[i for i, _ in chunk]] = scores.argmax(axis=1) == ids[:, 3]
+        if variants:  # every case variant of a, b and c is excluded, as gensim's answer check does
+            excluded = (
+                (first[None, :] == ids[:, 0:1]) | (first[None, :] == ids[:, 1:2]) | (first[None, :] == ids[:, 2:3])
+            )
+            scores[excluded] = -np.inf
+        else:
+            scores[np.arange(len(chunk))[:, None], ids[:, :3]] = -np.inf
+        out[[i for i, _ in chunk]] = first[scores.argmax(axis=1)] == ids[:, 3]
     return out
 
 
@@ -224,6 +294,7 @@ def evaluate(
     *,
     keys: Keys = "lower",
     restrict_vocab: int = 300_000,
+    oov: Oov = "skip",
 ) -> Evaluation:
     """Score several static models on the same tasks: per model, and coverage-matched.
 
@@ -232,22 +303,30 @@ def evaluate(
             layers), scored entry by entry as ``name/entry``.
         tasks: built-in names (``wordsim353``, ``simlex999``, ``analogy``), files (see :func:`load_task`) or
             :class:`Task` objects.
-        keys: how task words are looked up, see :func:`key_function`.
+        keys: how task words find a model's keys: ``lower`` (case-insensitive, gensim's
+            ``case_insensitive=True``: see :func:`vocabulary_rows`), ``exact``, or ``porter`` (lowercased and
+            Porter-stemmed, for vectors trained on stemmed text; see :func:`key_function`).
         restrict_vocab: only the first (most frequent) words of each model count, as in gensim.
+        oov: a similarity pair with a word outside a model's vocabulary is not covered (``skip``, gensim's
+            ``evaluate_word_pairs``), or, for a fastText model, ``ngrams`` builds that word's vector from its
+            character n-grams (see :func:`pair_similarities`). Analogies always need every word in the vocabulary.
 
     Returns:
         An :class:`~ctxemb.static.report.Evaluation`: one row per model and task with the score (Spearman's rho
         or accuracy), coverage and the coverage-matched score.
 
     Raises:
-        ValueError: a model that covers no item of a task (naming the file, its first line and the model).
+        ValueError: a model that covers no item of a task (naming the file, its first line and the model), or an
+            unknown ``keys`` or ``oov``.
     """
+    key_function(keys)  # an unknown spelling fails here, before any model is scored
+    _check_oov(oov)
     flat = _flatten(models)
     loaded = [t if isinstance(t, Task) else load_task(t) for t in tasks]
     rows: list[ScoreRow] = []
     for task in loaded:
         if task.kind == "similarity":
-            per_model = {n: pair_similarities(v, task, keys, restrict_vocab) for n, v in flat.items()}
+            per_model = {n: pair_similarities(v, task, keys, restrict_vocab, oov) for n, v in flat.items()}
         else:
             per_model = {n: analogy_answers(v, task, keys, restrict_vocab) for n, v in flat.items()}
         for name, values in per_model.items():
