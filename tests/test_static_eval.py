@@ -143,6 +143,35 @@ def test_distill_is_the_mean_of_contextual_vectors_per_layer(tiny):
     np.testing.assert_allclose(out["input"]["dog"], table[ids].mean(0), rtol=1e-5)
 
 
+def test_distill_with_no_context_embeds_each_word_alone(tiny):
+    out = distill(tiny, None, layers=[0, -1], words=["Cat", "dog", "cat", "the"], contexts=None)
+    assert list(out) == ["input", "layer0", "layer3"]
+    assert out["layer3"].index_to_key == ["cat", "dog", "the"]  # the words as given, lowercased, once each
+    assert [out["layer3"].get_vecattr(w, "count") for w in ("cat", "the")] == [1, 1]
+    alone = tiny.embed([["dog"]], layers=[0, 3])[0].word_vectors("mean")  # (layers, 1 word, dim)
+    np.testing.assert_allclose(out["layer0"]["dog"], alone[0, 0], rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(out["layer3"]["dog"], alone[1, 0], rtol=1e-4, atol=1e-5)
+    in_context = distill(tiny, ["the dog ran"], layers=[3], words=["dog"], input_layer=True)
+    np.testing.assert_array_equal(out["input"]["dog"], in_context["input"]["dog"])  # the same input baseline
+    assert not np.allclose(out["layer3"]["dog"], in_context["layer3"]["dog"])  # context changes the last layer
+    # the vocabulary from a corpus, most frequent first; nothing but the vocabulary is read from it
+    assert distill(tiny, ["b a b", "c b a"], 1, contexts=None, min_count=2)["layer1"].index_to_key == ["b", "a"]
+
+
+@pytest.mark.parametrize(
+    ("corpus", "options", "message"),
+    [
+        (None, {"words": ["a"]}, r"contexts='corpus' needs a corpus; contexts=None embeds each word alone"),
+        (None, {"contexts": None}, r"corpus=None needs a words list"),
+        (["a b"], {"contexts": "alone"}, r"unknown contexts 'alone'; choose 'corpus' or None"),
+        (["a b"], {"contexts": None, "words": []}, r"no word to distil: the words list is empty"),
+    ],
+)
+def test_distill_contexts_errors(tiny, corpus, options, message):
+    with pytest.raises(ValueError, match=message):
+        distill(tiny, corpus, **options)
+
+
 def test_distill_vocabulary_from_min_count_and_errors(tiny):
     out = distill(tiny, ["b a b", "c b a"], layers=1, min_count=2, input_layer=False)
     assert list(out) == ["layer1"] and out["layer1"].index_to_key == ["b", "a"]

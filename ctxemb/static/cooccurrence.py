@@ -43,7 +43,10 @@ def cooccurrence(
     ``X[i, j] = sum of weight(d)`` over every occurrence of word ``i`` and every occurrence of ``j`` at distance
     ``d <= window`` from it: on either side (``symmetric``, so ``X`` is symmetric), only before it (``left``)
     or only after it (``right``). Out-of-vocabulary words have already been removed from the texts, so they do
-    not count towards distances (as in GloVe's ``cooccur`` and hyperwords). Pairs never cross texts.
+    not count towards distances: GloVe's ``cooccur`` skips them the same way, and so does hyperwords'
+    ``corpus2pairs.py`` with ``--del``; without it (its default) hyperwords keeps them as placeholders that take
+    up window positions and pair with nothing, so the same window reaches fewer words there. Pairs never cross
+    texts.
 
     Args:
         encoded: the rows of each text's words, ``(words,)`` int per text.

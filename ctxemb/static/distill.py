@@ -2,15 +2,17 @@
 
 A word's vector at layer ``k`` is the mean of its contextual vectors over its occurrences in a corpus:
 ``v_k(w) = 1/n sum_(o = 1..n) h_k(w, o)``, where ``h_k(w, o)`` pools the pieces of occurrence ``o`` (mean by
-default) and ``n <= max_occurrences`` (the first occurrences in corpus order). Beside the layers, the ``input``
-baseline takes the model's own input-embedding rows of the word's pieces, pooled the same way: no position, no
-layer norm, no context.
+default) and ``n <= max_occurrences`` (the first occurrences in corpus order). With ``contexts=None`` there is no
+corpus context: each word is embedded alone, as a one-word text, ``v_k(w) = h_k(w, alone)`` (the vocabulary
+distillation of model2vec, Tulkens & van Dongen 2024, before its PCA and weighting). Beside the layers, the
+``input`` baseline takes the model's own input-embedding rows of the word's pieces, pooled the same way: no
+position, no layer norm, no context.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING
+from collections.abc import Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 from gensim.models import KeyedVectors
@@ -40,11 +42,15 @@ def _pieces(corpus: Corpus, max_words: int) -> Iterator[tuple[list[str], list[st
             yield piece, [w.lower() for w in piece]
 
 
+Contexts = Literal["corpus"]
+
+
 def distill(
     extractor: Extractor,
-    corpus: CorpusSource | Corpus,
+    corpus: CorpusSource | Corpus | None,
     layers: LayerSelection = "all",
     *,
+    contexts: Contexts | None = "corpus",
     max_occurrences: int = 100,
     words: Iterable[str] | None = None,
     min_count: int = 1,
@@ -54,43 +60,60 @@ def distill(
     input_layer: bool = True,
     progress: bool | None = None,
 ) -> dict[str, KeyedVectors]:
-    """Average a contextual model's word vectors over a corpus: one ``KeyedVectors`` per layer.
+    """Average a contextual model's word vectors over a corpus, or embed each word alone: a ``KeyedVectors`` per layer.
 
     The corpus is read in order and cut into pieces of ``max_words`` words (the context each occurrence sees);
     a piece is embedded only if it holds an occurrence still wanted (a vocabulary word seen fewer than
     ``max_occurrences`` times so far), and reading stops once every word has its ``max_occurrences``.
 
+    With ``contexts=None`` no text is read for contexts: each word of the vocabulary is embedded alone, as a
+    one-word text (``[CLS] word [SEP]`` for BERT), and its pooled vector at each layer is its static vector. The
+    corpus then only supplies the vocabulary (and may be ``None`` when ``words`` is given); every wanted word gets
+    a vector, whether the corpus holds it or not.
+
     Args:
         extractor: a :class:`~ctxemb.Extractor`.
-        corpus: a file (one text per line) or an iterable of texts.
+        corpus: a file (one text per line) or an iterable of texts; ``None`` with ``contexts=None`` and ``words``.
         layers: the layers to distil (``int | Sequence[int] | slice | "all"``).
+        contexts: ``corpus`` (each word's occurrences in the corpus) or ``None`` (each word alone).
         max_occurrences: the most occurrences averaged per word.
         words: the vocabulary to distil (lowercased; say, the words of an evaluation set); by default every
             word of the corpus seen at least ``min_count`` times (one extra pass to count).
         min_count: see ``words``.
         pool: how a word's pieces are combined: ``first | last | mean | max | first_last``.
         max_words: the longest piece of text embedded, in words.
-        batch_texts: pieces per call to the extractor.
+        batch_texts: pieces (or, with ``contexts=None``, words) per call to the extractor.
         input_layer: also return the ``input`` baseline (input-embedding rows of each word's pieces).
-        progress: progress bar over the pieces read.
+        progress: progress bar over the pieces read (over the batches of words, with ``contexts=None``).
 
     Returns:
         ``{"input": ..., "layer0": ..., "layer1": ...}``: for each kept layer ``k`` a ``KeyedVectors`` under
         ``layer{k}`` (``input`` first when asked). Words are ordered by the number of occurrences averaged
-        (the ``count`` attribute), then by first occurrence; a wanted word that never occurs is left out.
+        (the ``count`` attribute), then by first occurrence; a wanted word that never occurs is left out. With
+        ``contexts=None`` they are in the vocabulary's order (``words`` as given, or most frequent first), each
+        with ``count`` 1; a word that yields no piece is left out.
 
     Raises:
-        ValueError: an empty corpus, no wanted word in it, or a bad ``pool`` / ``max_occurrences``.
+        ValueError: an empty corpus, no wanted word in it, a bad ``pool`` / ``max_occurrences`` / ``contexts``,
+            or ``corpus=None`` where a corpus is needed.
     """
     check_pool(pool, WORD_POOLS, "word")
     if max_occurrences < 1:
         raise ValueError(f"max_occurrences must be at least 1, not {max_occurrences}")
-    corpus = as_corpus(corpus, progress=False)  # the bar is over pieces, below
+    if contexts not in ("corpus", None):
+        raise ValueError(f"unknown contexts {contexts!r}; choose 'corpus' or None (each word alone)")
     kept = resolve_layers(layers, extractor.num_layers)
-    if words is None:
-        wanted = Vocabulary.build(corpus, min_count).words
-    else:
+    if words is not None:
         wanted = list(dict.fromkeys(w.lower() for w in words))
+    elif corpus is not None:
+        wanted = Vocabulary.build(as_corpus(corpus, progress=False), min_count).words
+    else:
+        raise ValueError("corpus=None needs a words list: without one, the vocabulary comes from the corpus")
+    if contexts is None:
+        return _distill_alone(extractor, wanted, kept, pool, batch_texts, input_layer, progress)
+    if corpus is None:
+        raise ValueError("contexts='corpus' needs a corpus; contexts=None embeds each word alone")
+    corpus = as_corpus(corpus, progress=False)  # the bar is over pieces, below
     row = {w: i for i, w in enumerate(wanted)}
     taken = np.zeros(len(wanted), dtype=np.int64)
     used = np.zeros(len(wanted), dtype=np.int64)
@@ -147,6 +170,38 @@ def distill(
     means = sums[:, order] / used[order][None, :, None]
     for i, layer in enumerate(kept):
         out[layer_name(layer)] = keyed_vectors(names, means[i], used[order])
+    return out
+
+
+def _distill_alone(
+    extractor: Extractor,
+    words: list[str],
+    kept: Sequence[int],
+    pool: WordPool,
+    batch_texts: int,
+    input_layer: bool,
+    progress: bool | None,
+) -> dict[str, KeyedVectors]:
+    """Each word embedded alone, as a one-word text: its pooled vector per layer (``contexts=None``)."""
+    if not words:
+        raise ValueError("no word to distil: the words list is empty")
+    rows: list[np.ndarray] = []  # (layers, dim) per word
+    starts = range(0, len(words), batch_texts)
+    for start in progress_bar(starts, unit="batch", desc="distil (alone)", progress=progress):
+        batch = words[start : start + batch_texts]
+        for result in extractor.embed([[w] for w in batch], layers=kept, progress=False):
+            rows.append(result.word_vectors(pool)[:, 0])
+    vectors = np.stack(rows, axis=1)  # (layers, words, dim)
+    has_piece = ~np.isnan(vectors).any(axis=(0, 2))  # a word with no piece (reported by the extractor) is left out
+    names = [w for w, ok in zip(words, has_piece) if ok]
+    if not names:
+        raise ValueError(f"none of the {len(words)} wanted words yields a piece of the model's tokenizer")
+    ones = np.ones(len(names), dtype=np.int64)
+    out: dict[str, KeyedVectors] = {}
+    if input_layer:
+        out["input"] = keyed_vectors(names, input_vectors(extractor, names, pool), ones)
+    for i, layer in enumerate(kept):
+        out[layer_name(layer)] = keyed_vectors(names, vectors[i][has_piece], ones)
     return out
 
 

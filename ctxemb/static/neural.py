@@ -21,7 +21,13 @@ MAX_SENTENCE_WORDS = 10_000
 
 
 def stable_hash(text: str) -> int:
-    """A hash of a string that is the same in every process (gensim seeds each word's vector with it)."""
+    """A hash of a string that is the same in every process, passed to gensim as ``hashfxn``.
+
+    gensim 4.4 does not train with it: it draws every initial vector from one ``numpy.random.default_rng(seed)``
+    (``KeyedVectors.resize_vectors``), and ``hashfxn`` only reaches the deprecated ``Word2Vec.seeded_vector``. It is
+    passed so that anything gensim derives from a word's hash is the same in every process, whatever
+    ``PYTHONHASHSEED`` is.
+    """
     return zlib.crc32(text.encode("utf-8"))
 
 
@@ -88,8 +94,9 @@ class Word2Vec(StaticModel):
 
     Skip-gram maximises ``log s(w . c) + sum_k log s(-w . n_k)`` over word-context pairs within a dynamic window
     (``k = negative`` noise words from the unigram distribution to the 3/4); CBOW predicts a word from the mean of
-    its context vectors. Deterministic for ``workers=1`` (seeded, with a hash that does not change between
-    processes); more workers are faster and not reproducible.
+    its context vectors. Deterministic for ``workers=1``: gensim draws the initial vectors from ``seed`` and samples
+    windows, noise words and down-sampling from a generator seeded with it (nothing depends on Python's string
+    hash); more workers are faster and not reproducible.
 
     Attributes set by :meth:`fit`: ``vectors_`` (``KeyedVectors``, most frequent word first, with ``count``) and
     ``model_`` (the gensim model, for further training).
