@@ -134,6 +134,26 @@ def encode(
     return _align_batch(texts, spans, encodings, "token_type_ids" in tokenizer.model_input_names)  # type: ignore[arg-type]
 
 
+def check_tokenizer_words(tokenizer: Any) -> None:
+    """Check that a fast tokenizer has words of its own for ``split="tokenizer"``.
+
+    Byte-fallback BPE tokenizers in the SentencePiece style (Llama, Mistral, Gemma) read the whole text as one
+    string of ``▁``-joined pieces: their ``word_ids`` put every piece in one word.
+
+    Raises:
+        ValueError: the tokenizer puts the two words of ``"a b"`` in one word.
+    """
+    if not getattr(tokenizer, "is_fast", False):
+        return  # Python-only tokenizers: encode_python checks that ctxemb knows their words
+    encoding = tokenizer("a b", add_special_tokens=False)
+    if len({w for w in encoding.word_ids() if w is not None}) < 2:
+        raise ValueError(
+            f"split='tokenizer': {type(tokenizer).__name__} does not split text into words (it reads the whole text "
+            "as one string of pieces, as SentencePiece does), so every text would be one word; use split='punct' "
+            "or 'whitespace'"
+        )
+
+
 def _pre_tokenized_words(encoding: Any, text: str) -> list[tuple[int, int]]:
     """The words of a fast tokenizer's pre-tokenizer (its ``word_ids``), each spanning its pieces' characters.
 

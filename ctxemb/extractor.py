@@ -13,7 +13,7 @@ import torch
 from .alignment import pieces_in_span
 from .batching import plan, plan_batches
 from .capture import Blocks
-from .encoding import Encoded, Target, TextInput, check_targets, check_texts, encode
+from .encoding import Encoded, Target, TextInput, check_targets, check_texts, check_tokenizer_words, encode
 from .families import Family, family_for
 from .forward import forward_batch
 from .layers import LayerSelection, resolve_layers
@@ -86,6 +86,8 @@ class Extractor:
         device_map: str | dict[str, Any] | None = None,
         max_memory: dict[Any, Any] | None = None,
         offload_folder: str | os.PathLike[str] | None = None,
+        load_in_8bit: bool = False,
+        load_in_4bit: bool = False,
         **kwargs: Any,
     ) -> Extractor:
         """Load a checkpoint: a local directory, a hub id, or the alias ``"minilm"`` (bundled, offline).
@@ -103,6 +105,10 @@ class Extractor:
                 layers are copied to the host. Leave ``device`` at ``"auto"``.
             max_memory: ``{device: "20GiB", "cpu": "60GiB"}``, how much each device may hold (with ``device_map``).
             offload_folder: where weights that fit nowhere else go (with ``device_map``).
+            load_in_8bit: load the weights quantised to 8 bits by bitsandbytes (installed separately; CUDA GPUs
+                only; ``device_map="auto"`` unless given). The vectors then come from the quantised model, not the
+                checkpoint's own weights.
+            load_in_4bit: the same with 4-bit weights.
             **kwargs: constructor arguments (``max_length``, ``stride``, ``max_tokens``, ``max_batch``,
                 ``split``, ``lang``); anything else goes to ``from_pretrained`` of transformers (``revision=...``).
 
@@ -112,7 +118,12 @@ class Extractor:
         """
         names = ("max_length", "stride", "max_tokens", "max_batch", "split", "lang")
         own = {k: kwargs.pop(k) for k in names if k in kwargs}
-        placement = {"device_map": device_map, "max_memory": max_memory, "offload_folder": offload_folder}
+        placement: dict[str, Any] = {
+            "device_map": device_map,
+            "max_memory": max_memory,
+            "offload_folder": offload_folder,
+        }
+        placement.update(load_in_8bit=load_in_8bit, load_in_4bit=load_in_4bit)
         model, tokenizer = load(name_or_path, device, dtype, trust_remote_code, placement, **kwargs)
         extractor = cls(model, tokenizer, layers, name=os.fspath(name_or_path), **own)
         extractor.check()  # fail now, not at the first batch
@@ -146,6 +157,8 @@ class Extractor:
                 raise ValueError(f"{name} must be a positive integer, not {value!r}")
         if self.split not in SPLITS:
             raise ValueError(f"unknown split {self.split!r}; choose one of {', '.join(SPLITS)}")
+        if self.split == "tokenizer":
+            check_tokenizer_words(self.tokenizer)
         kept = resolve_layers(self.layers if layers is None else layers, self.num_layers)
         limit = self.family.max_positions(self.model.config)
         specials = int(self.tokenizer.num_special_tokens_to_add())

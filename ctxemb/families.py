@@ -153,6 +153,41 @@ def _gpt2_sizes(hidden: int, layers: int, heads: int, window: int) -> dict[str, 
     return {**_gpt_sizes(hidden, layers, heads, window), "n_inner": 2 * hidden}
 
 
+def _llama_sizes(hidden: int, layers: int, heads: int, window: int) -> dict[str, Any]:
+    """Llama-style decoders (Llama, Mistral, Qwen, Gemma, Phi-3): grouped-query attention with half as many
+    key/value heads as query heads (the released models have fewer of them), head size ``hidden // heads``."""
+    return {
+        **_bert_sizes(hidden, layers, heads, window),
+        "num_key_value_heads": max(1, heads // 2),
+        "head_dim": hidden // heads,
+    }
+
+
+def _sliding_sizes(hidden: int, layers: int, heads: int, window: int) -> dict[str, Any]:
+    """Llama-style with a sliding attention window (Mistral, Gemma 2) shorter than the tiny texts, so that the
+    tests exercise it: ``window // 8`` pieces (16 for the tiny checkpoints)."""
+    return {**_llama_sizes(hidden, layers, heads, window), "sliding_window": max(2, window // 8)}
+
+
+def _gemma3_sizes(hidden: int, layers: int, heads: int, window: int) -> dict[str, Any]:
+    """Gemma 3: sliding-window layers with a global one between them (every sixth in the released models; every
+    second here, so that three layers hold both kinds)."""
+    kinds = ["full_attention" if i % 2 else "sliding_attention" for i in range(layers)]
+    return {**_sliding_sizes(hidden, layers, heads, window), "layer_types": kinds}
+
+
+def _opt_sizes(hidden: int, layers: int, heads: int, window: int) -> dict[str, Any]:
+    """OPT: ``ffn_dim`` for the feed-forward width, word embeddings of the hidden size."""
+    return {
+        "hidden_size": hidden,
+        "num_hidden_layers": layers,
+        "num_attention_heads": heads,
+        "ffn_dim": 2 * hidden,
+        "max_position_embeddings": window,
+        "word_embed_proj_dim": hidden,
+    }
+
+
 @dataclass(frozen=True)
 class Tiny:
     """How :mod:`ctxemb.testing` builds a small random model of the family.
@@ -179,7 +214,9 @@ class Family:
         pad_tokens: the tokenizer attributes tried in order for the id that fills padding positions (always
             masked); a model without a pad token is padded with another id under the mask, never resized.
         cls_position: which special token ``sentence_vector(pool="cls")`` reads: the first or the last special
-            token of the sequence, ``"tokenizer"`` for the position of the tokenizer's ``cls_token``, or ``None``
+            token of the sequence, ``"tokenizer"`` for the position of the tokenizer's ``cls_token``,
+            ``"trailing"`` for a special token after the text's last piece (the EOS that decoder embedding models
+            such as e5-mistral append and read; a tokenizer that appends none has no summary token), or ``None``
             when the family has no summary token (``cls`` is then an error that suggests ``last``).
         max_positions: the model's window in pieces (specials included), or ``None`` for no absolute limit.
         position_ids: pass ``position_ids`` counted from the attention mask, so that absolute positions start at
@@ -189,9 +226,17 @@ class Family:
         languages: the checkpoint's language -> id table when it needs a ``langs`` input, else ``None``.
         model_kwargs: fixed keyword arguments for every forward call.
         tokenizer_class: the family's transformers tokenizer class, for training new vocabularies.
+        tokenizer_kwargs: the keyword arguments new vocabularies are given to that class: those of the family's
+            checkpoints (their ``tokenizer_config.json``: whether a BOS token is added, which token pads), and for
+            GPT-2 and RoBERTa ``add_prefix_space=True``, so that every word, the first included, is read with the
+            space before it, as the vocabulary was trained.
+        vocabulary_layout: special tokens whose ids follow the released checkpoints: those taking the first ids, in
+            order, and those taking the last ids (RoBERTa's pad id is 1, GPT-2's ``<|endoftext|>`` is its last id), so
+            that code assuming pad id 0 fails on the tiny checkpoints too.
         tokenizer_words: for a Python-only tokenizer, the strings its own pre-tokenizer splits a text into
             (``split="tokenizer"``; fast tokenizers give them as ``word_ids``); ``None`` if it exposes none.
-        subwords: the kind of vocabulary that class holds (``wordpiece | bpe | byte_bpe | unigram``).
+        subwords: the kind of vocabulary that class holds (``wordpiece | bpe | byte_bpe | byte_fallback_bpe |
+            unigram``).
         tiny: how ``ctxemb.testing`` builds a small random checkpoint of the family (``None``: it builds none).
         notes: what a user should know about the family's layers.
     """
@@ -201,15 +246,17 @@ class Family:
     specials: str = ""
     padding_side: Literal["right", "left"] = "right"
     pad_tokens: tuple[str, ...] = ("pad",)
-    cls_position: Literal["first", "last", "tokenizer"] | None = None
+    cls_position: Literal["first", "last", "tokenizer", "trailing"] | None = None
     max_positions: Callable[[Any], int | None] = field(default=_absolute_positions)
     position_ids: bool = False
     blocks: Callable[[nn.Module], Blocks | None] = field(default=recorded_blocks)
     languages: Callable[[Any, Any], dict[str, int] | None] = field(default=_no_languages)
     model_kwargs: tuple[tuple[str, Any], ...] = ()
     tokenizer_class: str | None = None
+    tokenizer_kwargs: tuple[tuple[str, Any], ...] = ()
+    vocabulary_layout: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
     tokenizer_words: Callable[[Any, str, str | None], list[str]] | None = None
-    subwords: Literal["wordpiece", "bpe", "byte_bpe", "unigram"] | None = None
+    subwords: Literal["wordpiece", "bpe", "byte_bpe", "byte_fallback_bpe", "unigram"] | None = None
     tiny: Tiny | None = None
     notes: str = ""
 
@@ -217,6 +264,9 @@ class Family:
         """Whether ``pool="cls"`` has a token to read: the family's, or the tokenizer's ``cls_token``."""
         if self.cls_position == "tokenizer":
             return getattr(tokenizer, "cls_token_id", None) is not None
+        if self.cls_position == "trailing":  # whether the tokenizer appends a special token (EOS) to every text
+            mask = tokenizer("a", return_special_tokens_mask=True)["special_tokens_mask"]
+            return bool(mask) and bool(mask[-1])
         return self.cls_position is not None
 
     def summary_index(self, tokenizer: Any, ids: np.ndarray, special: np.ndarray) -> int | None:
@@ -229,8 +279,29 @@ class Family:
             return int(matches[0]) if len(matches) else None
         if not positions.size:
             return None
+        if self.cls_position == "trailing":
+            content = np.flatnonzero(~special)
+            after = positions[positions > content[-1]] if content.size else positions
+            return int(after[-1]) if after.size else None
         return int(positions[0] if self.cls_position == "first" else positions[-1])
 
+
+#: What every decoder LLM shares: a pad token borrowed from EOS or UNK under the mask when there is none (the model
+#: is never resized), positions counted from the attention mask, and a summary token only where the tokenizer appends
+#: one (``add_eos_token=True``, as decoder embedding models ship: ``pool="cls"`` reads that EOS; without it ``cls`` is
+#: an error that suggests ``last``). The window is ``max_position_embeddings``.
+_DECODER: dict[str, Any] = {"pad_tokens": ("pad", "eos", "unk"), "position_ids": True, "cls_position": "trailing"}
+_LLM_NOTE = (
+    "Layer L comes after the final norm (as in hidden_states); layers 1..L-1 are block outputs before it. Rotary "
+    "positions could read longer texts, but the model was trained on max_position_embeddings pieces: texts are "
+    "windowed at that length. The BOS token carries a huge 'attention sink' activation; as a special token it is "
+    "outside words, mean/max pools and every analysis."
+)
+_NO_BOS_NOTE = (
+    " The tokenizer adds no BOS: the first real piece takes the attention-sink role and its large activation, and "
+    "it stays in words and analyses (see the layers guide)."
+)
+_GEMMA_NOTE = " Input embeddings are scaled by sqrt(hidden size), so layer 0 is already scaled."
 
 FAMILIES: tuple[Family, ...] = (
     Family(
@@ -251,6 +322,8 @@ FAMILIES: tuple[Family, ...] = (
         cls_position="first",
         max_positions=_roberta_positions,
         tokenizer_class="RobertaTokenizer",
+        tokenizer_kwargs=(("add_prefix_space", True),),
+        vocabulary_layout=(("<s>", "<pad>", "</s>", "<unk>"), ("<mask>",)),
         tiny=Tiny("RobertaConfig", _roberta_sizes),
         subwords="byte_bpe",
         notes="Pad id is 1 and positions start at pad id + 1, so 514 position rows give a 512-piece window.",
@@ -315,6 +388,8 @@ FAMILIES: tuple[Family, ...] = (
         pad_tokens=("pad", "eos"),
         position_ids=True,
         tokenizer_class="GPT2Tokenizer",
+        tokenizer_kwargs=(("add_prefix_space", True),),
+        vocabulary_layout=((), ("<|endoftext|>",)),
         tiny=Tiny("GPT2Config", _gpt2_sizes),
         subwords="byte_bpe",
         notes="No pad token: padded with <|endoftext|> under the mask. Layer L comes after the final layer norm "
@@ -331,6 +406,138 @@ FAMILIES: tuple[Family, ...] = (
         tiny=Tiny("OpenAIGPTConfig", _gpt_sizes),
         subwords="bpe",
         notes="No special tokens at all; no final layer norm.",
+    ),
+    Family(
+        name="llama",
+        padding_side="left",
+        model_types=("llama",),
+        specials="<s> text",
+        **_DECODER,
+        tokenizer_class="LlamaTokenizer",
+        tokenizer_kwargs=(("add_bos_token", True),),
+        vocabulary_layout=(("<unk>", "<s>", "</s>"), ()),
+        subwords="byte_fallback_bpe",
+        tiny=Tiny("LlamaConfig", _llama_sizes),
+        notes=_LLM_NOTE + " Llama 3 ships a byte-level BPE tokenizer that prepends <|begin_of_text|>.",
+    ),
+    Family(
+        name="mistral",
+        padding_side="left",
+        model_types=("mistral",),
+        specials="<s> text",
+        **_DECODER,
+        tokenizer_class="LlamaTokenizer",
+        tokenizer_kwargs=(("add_bos_token", True),),
+        vocabulary_layout=(("<unk>", "<s>", "</s>"), ()),
+        subwords="byte_fallback_bpe",
+        tiny=Tiny("MistralConfig", _sliding_sizes),
+        notes=_LLM_NOTE + " Sliding-window attention (4096 pieces in Mistral 7B v0.1) inside the window.",
+    ),
+    Family(
+        name="qwen2",
+        model_types=("qwen2",),
+        specials="none",
+        **_DECODER,
+        tokenizer_class="Qwen2Tokenizer",
+        vocabulary_layout=((), ("<|endoftext|>",)),
+        subwords="byte_bpe",
+        tiny=Tiny("Qwen2Config", _llama_sizes),
+        notes=_LLM_NOTE + _NO_BOS_NOTE,
+    ),
+    Family(
+        name="qwen3",
+        model_types=("qwen3",),
+        specials="none",
+        **_DECODER,
+        tokenizer_class="Qwen2Tokenizer",
+        vocabulary_layout=((), ("<|endoftext|>",)),
+        subwords="byte_bpe",
+        tiny=Tiny("Qwen3Config", _llama_sizes),
+        notes=_LLM_NOTE + _NO_BOS_NOTE + " Queries and keys are normalised per head (q_norm, k_norm).",
+    ),
+    Family(
+        name="gemma",
+        padding_side="left",
+        model_types=("gemma",),
+        specials="<bos> text",
+        **_DECODER,
+        tokenizer_class="GemmaTokenizer",
+        tokenizer_kwargs=(("add_bos_token", True),),
+        vocabulary_layout=(("<pad>", "<eos>", "<bos>", "<unk>", "<mask>"), ()),
+        subwords="byte_fallback_bpe",
+        tiny=Tiny("GemmaConfig", _llama_sizes),
+        notes=_LLM_NOTE + _GEMMA_NOTE,
+    ),
+    Family(
+        name="gemma2",
+        padding_side="left",
+        model_types=("gemma2",),
+        specials="<bos> text",
+        **_DECODER,
+        tokenizer_class="GemmaTokenizer",
+        tokenizer_kwargs=(("add_bos_token", True),),
+        vocabulary_layout=(("<pad>", "<eos>", "<bos>", "<unk>", "<mask>"), ()),
+        subwords="byte_fallback_bpe",
+        tiny=Tiny("Gemma2Config", _sliding_sizes),
+        notes=_LLM_NOTE + _GEMMA_NOTE + " Every other layer attends within a sliding window (4096 pieces).",
+    ),
+    Family(
+        name="gemma3",
+        padding_side="left",
+        model_types=("gemma3_text",),
+        specials="<bos> text",
+        **_DECODER,
+        tokenizer_class="GemmaTokenizer",
+        tokenizer_kwargs=(("add_bos_token", True),),
+        vocabulary_layout=(("<pad>", "<eos>", "<bos>", "<unk>", "<mask>"), ()),
+        subwords="byte_fallback_bpe",
+        tiny=Tiny("Gemma3TextConfig", _gemma3_sizes),
+        notes=_LLM_NOTE + _GEMMA_NOTE + " Text checkpoints (model_type gemma3_text, as gemma-3-1b); the multimodal "
+        "ones (gemma3) run through the generic entry. Five sliding-window layers per global one.",
+    ),
+    Family(
+        name="phi3",
+        padding_side="left",
+        model_types=("phi3",),
+        specials="none",
+        **_DECODER,
+        tokenizer_class="LlamaTokenizer",
+        tokenizer_kwargs=(("add_bos_token", False), ("pad_token", "<|endoftext|>")),
+        vocabulary_layout=(("<unk>", "<s>", "</s>"), ("<|endoftext|>",)),
+        subwords="byte_fallback_bpe",
+        tiny=Tiny("Phi3Config", _llama_sizes),
+        notes=_LLM_NOTE + _NO_BOS_NOTE + " Pads with <|endoftext|>.",
+    ),
+    Family(
+        name="gpt_neox",
+        model_types=("gpt_neox",),
+        specials="none",
+        **_DECODER,
+        tokenizer_class="GPTNeoXTokenizer",
+        vocabulary_layout=(("<|endoftext|>", "<|padding|>"), ()),
+        subwords="byte_bpe",
+        tiny=Tiny("GPTNeoXConfig", _bert_sizes),
+        notes=_LLM_NOTE + _NO_BOS_NOTE + " Pythia checkpoints; rotary embeddings on a quarter of each head.",
+    ),
+    Family(
+        name="opt",
+        model_types=("opt",),
+        specials="</s> text",
+        **_DECODER,
+        tokenizer_class="GPT2Tokenizer",
+        tokenizer_kwargs=(
+            ("add_bos_token", True),
+            ("bos_token", "</s>"),
+            ("eos_token", "</s>"),
+            ("unk_token", "</s>"),
+            ("pad_token", "<pad>"),
+        ),
+        vocabulary_layout=(("<s>", "<pad>", "</s>", "<unk>"), ()),
+        subwords="byte_bpe",
+        tiny=Tiny("OPTConfig", _opt_sizes),
+        notes="Prepends </s> as its BOS. Learned absolute positions counted from the attention mask. Layer L comes "
+        "after the final layer norm (and, in opt-350m, after the projection to the 512-wide output); the first "
+        "token is outside words and analyses as a special token.",
     ),
 )
 

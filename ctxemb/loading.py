@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from typing import Any
 
@@ -68,6 +69,28 @@ def resolve_dtype(dtype: str | torch.dtype | None) -> torch.dtype | None:
         raise ValueError(f"unknown dtype {dtype!r}; choose one of {', '.join(_DTYPES)}") from None
 
 
+def _quantization(placement: dict[str, Any]) -> dict[str, Any]:
+    """Take ``load_in_8bit`` / ``load_in_4bit`` out of ``placement`` and return the ``quantization_config`` keyword.
+
+    transformers 5 reads quantisation only from a ``BitsAndBytesConfig``; bitsandbytes runs on CUDA GPUs, and its
+    models are placed by accelerate, so ``device_map`` defaults to ``"auto"``.
+    """
+    bits = [n for n in (8, 4) if placement.pop(f"load_in_{n}bit", False)]
+    if not bits:
+        return {}
+    if len(bits) > 1:
+        raise ValueError("load_in_8bit and load_in_4bit both asked for; choose one")
+    what = f"load_in_{bits[0]}bit"
+    if importlib.util.find_spec("bitsandbytes") is None:
+        raise ImportError(f"{what} needs bitsandbytes, which is not installed: pip install bitsandbytes (CUDA GPUs)")
+    if not torch.cuda.is_available():
+        raise ValueError(f"{what}: bitsandbytes quantises on CUDA GPUs, and none is visible; load without it")
+    from transformers import BitsAndBytesConfig
+
+    placement.setdefault("device_map", "auto")
+    return {"quantization_config": BitsAndBytesConfig(**{what: True})}
+
+
 def load(
     name_or_path: str | os.PathLike[str],
     device: str | torch.device = "auto",
@@ -80,17 +103,20 @@ def load(
 
     ``placement`` (``device_map``, ``max_memory``, ``offload_folder``) goes to ``AutoModel.from_pretrained`` only:
     accelerate's big-model inference then spreads the blocks over the devices it names (GPUs, the CPU, disk) and the
-    model is not moved afterwards; ``device`` must then stay ``"auto"``.
+    model is not moved afterwards; ``device`` must then stay ``"auto"``. ``load_in_8bit`` / ``load_in_4bit`` in it
+    load the weights quantised by bitsandbytes (CUDA GPUs only; ``device_map="auto"`` unless one is given).
 
     Raises:
         ValueError: for encoder-decoder checkpoints, whose ``AutoModel`` needs decoder inputs; a bad device or
-            dtype (before anything loads).
+            dtype; 8-bit and 4-bit both asked for, or either without a CUDA GPU (before anything loads).
+        ImportError: 8-bit or 4-bit weights without bitsandbytes installed.
         OSError: no checkpoint at ``name_or_path`` (neither a local directory nor a model on the hub), or files
             transformers cannot read; the message names what was passed.
     """
     from transformers import AutoConfig, AutoModel, AutoTokenizer
 
-    placement = {k: v for k, v in (placement or {}).items() if v is not None}
+    placement = {k: v for k, v in (placement or {}).items() if v is not None and v is not False}
+    quantized = _quantization(placement)
     if placement.get("device_map") is None and placement:
         raise ValueError(f"{', '.join(sorted(placement))} need device_map (for example device_map='auto')")
     if placement and str(device) != "auto":
@@ -113,7 +139,7 @@ def load(
     try:
         tokenizer = AutoTokenizer.from_pretrained(path, trust_remote_code=trust_remote_code, **kwargs)
         model = AutoModel.from_pretrained(
-            path, config=config, dtype=wanted, trust_remote_code=trust_remote_code, **placement, **kwargs
+            path, config=config, dtype=wanted, trust_remote_code=trust_remote_code, **placement, **quantized, **kwargs
         )
     except (OSError, ValueError, ImportError) as error:
         first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__

@@ -39,8 +39,10 @@ from ctxemb import Extractor
 from ctxemb.testing import SUPPORTED_FAMILIES, tiny_config
 from ctxemb.tokenization import TextFile, train_tokenizer
 
-#: The pre-training objective of each family's LM head: masked LM or left-to-right (XLNet: its LM head).
-OBJECTIVE = {family: "mlm" for family in SUPPORTED_FAMILIES} | {"gpt2": "clm", "openai-gpt": "clm", "xlnet": "clm"}
+#: The pre-training objective of each family's LM head: masked LM for the encoders, left to right for the decoders
+#: (GPT-2, GPT, the decoder LLMs) and XLNet (its LM head).
+ENCODERS = ("bert", "roberta", "albert", "deberta", "xlm")
+OBJECTIVE = {family: "mlm" if family in ENCODERS else "clm" for family in SUPPORTED_FAMILIES}
 
 
 class TimeBudget(TrainerCallback):

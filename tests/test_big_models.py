@@ -6,15 +6,18 @@ block by block); the same code places blocks on several GPUs where there are som
 
 from __future__ import annotations
 
+import importlib.util
+
 import numpy as np
 import pytest
+import torch
 
 from ctxemb import Extractor
 
 TEXTS = ["The bank of the river.", "A much longer text about money and the bank that holds it, and more."]
 
 
-@pytest.fixture(scope="module", params=["bert", "gpt2"])
+@pytest.fixture(scope="module", params=["bert", "gpt2", "llama"])
 def family_dir(request, tiny_dir):
     return tiny_dir(request.param)
 
@@ -41,3 +44,16 @@ def test_placement_options_are_checked_before_loading(tiny_bert_dir):
         Extractor.from_pretrained(tiny_bert_dir, device="cpu", device_map="auto")
     with pytest.raises(ValueError, match="max_memory need device_map"):
         Extractor.from_pretrained(tiny_bert_dir, max_memory={"cpu": "1GiB"})
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the refusals of a machine without a CUDA GPU")
+def test_quantised_loading_is_refused_clearly_without_its_library_or_a_gpu(tiny_bert_dir):
+    with pytest.raises(ValueError, match="load_in_8bit and load_in_4bit both asked for"):
+        Extractor.from_pretrained(tiny_bert_dir, load_in_8bit=True, load_in_4bit=True)
+    for bits in ("load_in_8bit", "load_in_4bit"):
+        if importlib.util.find_spec("bitsandbytes") is None:
+            with pytest.raises(ImportError, match=f"{bits} needs bitsandbytes.*pip install bitsandbytes"):
+                Extractor.from_pretrained(tiny_bert_dir, **{bits: True})
+        else:
+            with pytest.raises(ValueError, match=f"{bits}: bitsandbytes quantises on CUDA GPUs"):
+                Extractor.from_pretrained(tiny_bert_dir, **{bits: True})

@@ -1,4 +1,4 @@
-"""Tiny checkpoints for all eight families: they load with the Auto classes, run, and build deterministically."""
+"""Tiny checkpoints for every family: they load with the Auto classes, run, and build deterministically."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import json
 
 import pytest
 import torch
+import transformers
 from safetensors.torch import load_file
 from transformers import AutoConfig, AutoModel, AutoTokenizer
 
@@ -29,7 +30,11 @@ def test_loads_with_auto_classes_and_returns_every_hidden_state(tiny_dir, family
     if family == "albert":
         assert config.embedding_size != config.hidden_size
     tokenizer = AutoTokenizer.from_pretrained(directory)
-    assert type(tokenizer).__name__ == family_named(family).tokenizer_class
+    own = getattr(transformers, family_named(family).tokenizer_class).from_pretrained(directory)
+    # transformers 5 loads the tokenizer.json of some model types (mistral, phi3) as it is, without its class
+    assert type(tokenizer) is type(own) or type(tokenizer).__name__ == "TokenizersBackend"
+    text = "The bank raised its rates again, 😀."
+    assert tokenizer(text)["input_ids"] == own(text)["input_ids"]
     assert len(tokenizer) == config.vocab_size
     model = AutoModel.from_pretrained(directory).eval()
     inputs = tokenizer(["The bank raised its rates again."], return_tensors="pt")

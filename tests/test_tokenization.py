@@ -97,9 +97,13 @@ def test_decoding_round_trips_up_to_the_normaliser(trained, kind, family):
         ids = reloaded(text)["input_ids"]
         assert reloaded.unk_token_id not in ids or kind == "byte_bpe"  # every character was in the corpus
         decoded = reloaded.decode(ids, skip_special_tokens=True, clean_up_tokenization_spaces=False)
+        if kind == "byte_fallback_bpe":  # every character is in the vocabulary or spelled in bytes: exact
+            assert decoded == text
+            continue
         assert "".join(decoded.split()) == "".join(_normalized(tokenizer, family, text).split())
-        if kind == "byte_bpe":  # bytes: exact, but for the prefix space
-            assert decoded == " " + text
+        if kind == "byte_bpe":  # bytes: exact, but for the prefix space where the tokenizer adds one
+            prefixed = reloaded.tokenize("x")[0].startswith("\u0120")
+            assert decoded == (" " if prefixed else "") + text
 
 
 @pytest.mark.parametrize(("kind", "family"), COMBOS, ids=IDS)

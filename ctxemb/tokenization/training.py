@@ -25,8 +25,8 @@ from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers,
 from ..families import FAMILIES, Family
 from .vocabulary import Options, learn
 
-TokenizerKind = Literal["wordpiece", "bpe", "byte_bpe", "unigram"]
-KINDS: tuple[str, ...] = ("wordpiece", "bpe", "byte_bpe", "unigram")
+TokenizerKind = Literal["wordpiece", "bpe", "byte_bpe", "byte_fallback_bpe", "unigram"]
+KINDS: tuple[str, ...] = ("wordpiece", "bpe", "byte_bpe", "byte_fallback_bpe", "unigram")
 GENERIC_SPECIALS: tuple[str, ...] = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
 #: The largest ``vocab_size`` accepted: 2**24 entries (the trainers allocate for all of them before reading).
 MAX_VOCAB_SIZE = 2**24
@@ -41,18 +41,10 @@ _LOWERCASE: dict[str, str | bool] = {
     "OpenAIGPTTokenizer": True,
     "RobertaTokenizer": False,
     "GPT2Tokenizer": False,
-}
-#: Keyword arguments the family class is built with unless the caller says otherwise: byte-level BPE reads every
-#: word, the first included, with the space before it (``Ġword``), as it was trained.
-_CLASS_DEFAULTS: dict[str, dict[str, Any]] = {
-    "RobertaTokenizer": {"add_prefix_space": True},
-    "GPT2Tokenizer": {"add_prefix_space": True},
-}
-#: Special tokens whose ids follow the original checkpoints: (first ids in this order, last ids). RoBERTa's pad id
-#: is 1 and GPT-2's ``<|endoftext|>`` is its last id, so code that assumes pad id 0 fails on the tiny checkpoints too.
-_LAYOUT: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "RobertaTokenizer": (("<s>", "<pad>", "</s>", "<unk>"), ("<mask>",)),
-    "GPT2Tokenizer": ((), ("<|endoftext|>",)),
+    "LlamaTokenizer": False,
+    "GemmaTokenizer": False,
+    "Qwen2Tokenizer": False,
+    "GPTNeoXTokenizer": False,
 }
 
 
@@ -152,7 +144,7 @@ def _family_class(spec: Family, lowercase: bool | None) -> tuple[type, dict[str,
     import transformers
 
     cls = getattr(transformers, str(spec.tokenizer_class))
-    kwargs: dict[str, Any] = dict(_CLASS_DEFAULTS.get(cls.__name__, {}))
+    kwargs: dict[str, Any] = dict(spec.tokenizer_kwargs)
     rule = _LOWERCASE[cls.__name__]
     if lowercase is not None and isinstance(rule, str):
         kwargs[rule] = lowercase
@@ -171,7 +163,27 @@ def _untrained(kind: str, unk: str | None = None) -> Tokenizer:
         return Tokenizer(models.Unigram())
     if kind == "bpe":
         return Tokenizer(models.BPE(unk_token=unk, end_of_word_suffix="</w>"))
+    if kind == "byte_fallback_bpe":
+        return Tokenizer(models.BPE(byte_fallback=True))
     return Tokenizer(models.BPE())
+
+
+def _training_pipeline(backend: Tokenizer, blank: Any, kind: str) -> None:
+    """Give ``backend`` the normalizer and pre-tokenizer that the family's class trains under.
+
+    Byte-fallback BPE classes (Llama, Gemma) read a whole text as one string of ``▁``-joined pieces
+    (``Metaspace(split=False)``, or a normalizer that turns spaces into ``▁``), which is how SentencePiece encodes;
+    SentencePiece trains on whitespace-separated pieces (``split_by_whitespace``), so no merge crosses a ``▁``. The
+    training pre-tokenizer is ``Metaspace(split=True)`` with the class's own prefix rule (Llama prepends ``▁`` to the
+    first word, Gemma does not); encoding with the class's pipeline then gives the same pieces.
+    """
+    pipeline = blank.backend_tokenizer
+    if kind != "byte_fallback_bpe":
+        backend.normalizer = pipeline.normalizer
+        backend.pre_tokenizer = pipeline.pre_tokenizer
+        return
+    scheme = getattr(pipeline.pre_tokenizer, "prepend_scheme", "never")
+    backend.pre_tokenizer = pre_tokenizers.Metaspace(replacement="▁", prepend_scheme=scheme, split=True)
 
 
 def _train_family(
@@ -180,11 +192,10 @@ def _train_family(
     """Train under the pipeline of the family's (fast) class and build the class from what was learned."""
     blank = cls(**kwargs)
     backend = _untrained(kind)
-    backend.normalizer = blank.backend_tokenizer.normalizer
-    backend.pre_tokenizer = blank.backend_tokenizer.pre_tokenizer
+    _training_pipeline(backend, blank, kind)
     vocab = blank.backend_tokenizer.get_vocab(with_added_tokens=True)
     own = [token for token, _ in sorted(vocab.items(), key=lambda item: item[1])]
-    head, tail = _LAYOUT.get(cls.__name__, ((), ()))
+    head, tail = spec.vocabulary_layout
     first = [*head, *(t for t in own if t not in head and t not in tail)]
     last = [t for t in tail if t in own]
     size = Options(opts.vocab_size - len(last), opts.min_frequency, opts.limit_alphabet, opts.show_progress)
@@ -215,6 +226,11 @@ def _train_generic(texts: Iterable[str], kind: str, lowercase: bool, extra: list
     elif kind == "unigram":
         backend.pre_tokenizer = pre_tokenizers.Metaspace()
         backend.decoder = decoders.Metaspace()
+    elif kind == "byte_fallback_bpe":
+        backend.pre_tokenizer = pre_tokenizers.Metaspace()
+        backend.decoder = decoders.Sequence(
+            [decoders.Replace("\u2581", " "), decoders.ByteFallback(), decoders.Fuse(), decoders.Strip(" ", 1, 0)]
+        )
     else:
         backend.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
         backend.decoder = decoders.WordPiece() if kind == "wordpiece" else decoders.BPEDecoder(suffix="</w>")

@@ -33,6 +33,8 @@ from ..words import check_unicode
 logger = logging.getLogger(__name__)
 
 BYTE_ALPHABET = tuple(pre_tokenizers.ByteLevel.alphabet())
+#: The pieces a byte-fallback BPE (Llama, Gemma) spells an unknown character with: ``<0x00>`` ... ``<0xFF>``.
+BYTE_PIECES = tuple(f"<0x{b:02X}>" for b in range(256))
 
 
 @dataclass(frozen=True)
@@ -68,7 +70,7 @@ def learn(
     Args:
         backend: an untrained tokenizer whose model matches ``kind`` (for BPE: ``end_of_word_suffix="</w>"``).
         texts: any iterable of strings, read as a stream.
-        kind: ``wordpiece | bpe | byte_bpe | unigram``.
+        kind: ``wordpiece | bpe | byte_bpe | byte_fallback_bpe | unigram``.
         specials: the special tokens, which take the first ids in this order.
         options: vocabulary size and trainer options.
         transform: applied to every text before training (XLM's Moses tokenization).
@@ -110,6 +112,13 @@ def learn(
         trainer = trainers.BpeTrainer(**common, **rest, initial_alphabet=list(BYTE_ALPHABET))
         if options.limit_alphabet is not None:
             logger.warning("limit_alphabet is ignored for byte-level BPE: its alphabet is the 256 bytes")
+    elif kind == "byte_fallback_bpe":
+        # The 256 byte pieces follow the specials, as in Llama's vocabulary (ids 3..258): registered as special
+        # tokens of the trainer so that they take those ids, then kept as ordinary vocabulary by _rebuilt.
+        pieces = [p for p in BYTE_PIECES if p not in specials]
+        _check_size(options.vocab_size, [*specials, *pieces], 0, 0, kind)
+        rest = {"min_frequency": options.min_frequency, "special_tokens": [*specials, *pieces]}
+        trainer = trainers.BpeTrainer(**common, **rest)
     else:
         unk = next((t for t in specials if "unk" in t.lower()), None)
         trainer = trainers.UnigramTrainer(**common, special_tokens=specials, unk_token=unk)
