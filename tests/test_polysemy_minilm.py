@@ -129,3 +129,5 @@ def test_demo_prints_layers_and_points_to_the_plot(tmp_path, capsys):
     assert float(rows[1][3]) > float(rows[0][3])  # the gap column: context separates senses at layer 1
     assert f"plot: {out / 'polysemy.png'}" in printed
     assert (out / "polysemy.png").is_file()
+    assert f"explorer page (open in a browser): {out / 'explore.html'}" in printed
+    assert (out / "explore.html").stat().st_size > 100_000  # BokehJS inlined

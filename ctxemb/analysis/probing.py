@@ -277,6 +277,21 @@ class LayerProbe(Params, TableReport):
 
         return plot_probe(self, path, title=title)
 
+    def to_html(
+        self, path: str | os.PathLike[str], *, title: str | None = None, provenance: dict[str, Any] | None = None
+    ) -> Path:
+        """Write the explorer page of the fitted probe: accuracy, control accuracy and selectivity per layer and the
+        scalar mix, interactive, in one self-contained HTML file (:func:`ctxemb.analysis.explorer.write_page`).
+
+        Args:
+            path: the HTML file to write.
+            title: the page title.
+            provenance: header entries (the model, the data): the probe records only its own options.
+        """
+        from .explorer import write_page
+
+        return write_page(path, probes=self, title=title, provenance=provenance)
+
     def table(self, digits: int = 3) -> str:
         """A markdown table: accuracy, control accuracy and selectivity per layer, then the mix and the baseline."""
         lines = ["| layer | accuracy | control | selectivity |", "|---|---|---|---|"]

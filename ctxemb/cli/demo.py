@@ -1,4 +1,5 @@
-"""``ctxemb demo``: the polysemy probe on MiniLM with the bundled probe set, with static baselines."""
+"""``ctxemb demo``: the polysemy probe on MiniLM with the bundled probe set, with static baselines, and its
+explorer page (``explore.html``: each word's occurrences layer by layer)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """Run the probe on the bundled set and explain the table."""
     report, files = probe(args, "bundled", args.output)
+    files["explorer page (open in a browser)"] = report.to_html(args.output / "explore.html")
     print(f"Do the layers of {args.model} tell word senses apart? {report.description}.")
     print("Each row is a layer (0 = embedding output), a mix of layers, a static baseline or the most frequent sense;")
     print("within/across: mean cosine between occurrences of a word in the same / different senses; gap = within -")

@@ -99,6 +99,18 @@ def parse_mixes(spec: str) -> tuple[str, ...]:
 
 def probe(args: argparse.Namespace, data_spec: str, output: Path) -> tuple[PolysemyReport, dict[str, Path]]:
     """Load the data and the models, run the probe, write CSV, JSON and the plot into ``output``."""
+    report = run_probe(args, data_spec)
+    output.mkdir(parents=True, exist_ok=True)
+    files = {
+        "table (CSV)": report.to_csv(output / "polysemy.csv"),
+        "table (JSON)": report.to_json(output / "polysemy.json"),
+        "plot": report.plot(output / "polysemy.png"),
+    }
+    return report, files
+
+
+def run_probe(args: argparse.Namespace, data_spec: str) -> PolysemyReport:
+    """Load the data and the models and run the probe (the options of :func:`add_probe_arguments`)."""
     require_extra("analysis", f"ctxemb {args.command}")  # clustering and the plot: say so before any model runs
     logger.info("polysemy probe of %s on the %s probe set", args.model, data_spec)  # before the slow imports
     from ..analysis.polysemy import PolysemyProbe, load_data
@@ -118,14 +130,7 @@ def probe(args: argparse.Namespace, data_spec: str, output: Path) -> tuple[Polys
     logger.info("loading %s", args.model)
     extractor = Extractor.from_pretrained(args.model, device=args.device, dtype=args.dtype)
     name = Path(args.model).name or args.model
-    report = prober.run(extractor, data, static, model_name=name, progress=progress)
-    output.mkdir(parents=True, exist_ok=True)
-    files = {
-        "table (CSV)": report.to_csv(output / "polysemy.csv"),
-        "table (JSON)": report.to_json(output / "polysemy.json"),
-        "plot": report.plot(output / "polysemy.png"),
-    }
-    return report, files
+    return prober.run(extractor, data, static, model_name=name, progress=progress)
 
 
 def print_report(report: PolysemyReport, files: dict[str, Path]) -> None:

@@ -168,7 +168,11 @@ class LayerGeometry(Params):
             "cka": self.cka,
             "seed": self.seed,
         }
+        from ... import __version__
+        from ...store.manifest import model_provenance
+
         return CorpusSample(
+            provenance={"model": model_provenance(extractor), "ctxemb": __version__},
             model=str(extractor.name or type(extractor.model).__name__),
             source=source,
             layers=arrays["layers"],
@@ -233,7 +237,9 @@ class LayerGeometry(Params):
             z = standardise(sample.random, sample.mean, sample.std)
             add("anisotropy_std", mean_pairwise_cosine(z))
             add("rogue_top1_std", rogue_dimensions(z, top=1)[1][:, 0])
-        report = LayerReport(model_name or sample.model, sample.source, rows, dict(sample.options))
+        report = LayerReport(
+            model_name or sample.model, sample.source, rows, dict(sample.options), provenance=dict(sample.provenance)
+        )
         if "cka" in wanted:
             report.cka["within"] = cka_matrix(sample.cka, debiased=self.cka == "debiased")
             report.cka_layers["within"] = (layers, layers)

@@ -45,6 +45,8 @@ class LayerReport(TableReport):
         options: the unit options, sample sizes and seed that produced the numbers.
         cka: named layer x layer matrices (``"within"``: the model against itself).
         cka_layers: for each matrix, the layers of its rows and of its columns.
+        provenance: the model's name, weight and tokenizer hashes, type and size (as a store's manifest records
+            them), and the ctxemb version.
     """
 
     model: str
@@ -53,6 +55,7 @@ class LayerReport(TableReport):
     options: dict[str, Any] = field(default_factory=dict)
     cka: dict[str, np.ndarray] = field(default_factory=dict)
     cka_layers: dict[str, tuple[list[int], list[int]]] = field(default_factory=dict)
+    provenance: dict[str, Any] = field(default_factory=dict)
 
     def __repr__(self) -> str:
         layers = sorted({layer for _, layer, _ in self.rows})
@@ -102,6 +105,15 @@ class LayerReport(TableReport):
 
         return plot_layer_curves([self], path, metrics)
 
+    def to_html(
+        self, path: str | os.PathLike[str], *, title: str | None = None, provenance: dict[str, Any] | None = None
+    ) -> Path:
+        """Write the explorer page of this report: its metric curves and CKA heat maps, interactive, in one
+        self-contained HTML file (:func:`ctxemb.analysis.explorer.write_page`)."""
+        from ..explorer import write_page
+
+        return write_page(path, geometry=[self], title=title, provenance=provenance)
+
     def to_csv(self, path: str | os.PathLike[str]) -> Path:
         """Write ``model, source, metric, layer, value`` rows; returns the path."""
         path = Path(path)
@@ -119,6 +131,7 @@ class LayerReport(TableReport):
             "model": self.model,
             "source": self.source,
             "options": self.options,
+            "provenance": self.provenance,
             "rows": [[m, int(k), _json_float(v)] for m, k, v in self.rows],
             "cka": {
                 name: {"matrix": [[_json_float(v) for v in row] for row in matrix], "layers": self.cka_layers[name]}
@@ -135,7 +148,8 @@ class LayerReport(TableReport):
         cka = {n: np.array(c["matrix"], dtype=np.float64) for n, c in data.get("cka", {}).items()}
         layers = {n: (list(c["layers"][0]), list(c["layers"][1])) for n, c in data.get("cka", {}).items()}
         rows = [(m, int(k), float("nan") if v is None else float(v)) for m, k, v in data["rows"]]
-        return cls(data["model"], data["source"], rows, data.get("options", {}), cka, layers)
+        options = data.get("options", {})
+        return cls(data["model"], data["source"], rows, options, cka, layers, data.get("provenance", {}))
 
 
 def _cell(value: float, metric: str, digits: int) -> str:

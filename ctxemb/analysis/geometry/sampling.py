@@ -218,6 +218,8 @@ class CorpusSample:
         occurrences: ``(layers, m, dim)`` occurrences of the self-similarity words (one per text).
         occurrence_word: ``(m,)`` index into ``words``.
         words: the self-similarity words.
+        provenance: the model's hashes and facts (:func:`ctxemb.store.manifest.model_provenance`) and the ctxemb
+            version.
     """
 
     model: str
@@ -235,6 +237,7 @@ class CorpusSample:
     occurrences: np.ndarray
     occurrence_word: np.ndarray
     words: list[str]
+    provenance: dict[str, Any] = field(default_factory=dict)
 
 
 def collect(

@@ -8,9 +8,16 @@ import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from ...layers import layer_of
 from ...reports import TableReport
+
+if TYPE_CHECKING:
+    from ...mixing import MixLike
+    from .data import Occurrence
 
 PROBE_METRICS: dict[str, str] = {
     "self_similarity": "mean cosine between two occurrences of the same word (Ethayarajh 2019)",
@@ -60,6 +67,33 @@ class ProbeRow:
     n: int
 
 
+@dataclass(frozen=True, eq=False)
+class ProbeVectors:
+    """The vectors a report's contextual rows were scored from, kept for its explorer page.
+
+    :meth:`PolysemyReport.to_html` projects them to 2-D, word by word and layer by layer.
+
+    Attributes:
+        occurrences: the occurrences, as scored (with their splits).
+        layers: the layer of each row of ``vectors``.
+        vectors: ``(layers, n, dim)`` span vectors (the array the probe was given, not a copy).
+        mixes: the mixes scored, as :meth:`ctxemb.Mix.of` reads them.
+        postprocess: the post-processing applied before cosine (``none | center | abtt | standardize``).
+        n_components: ``D`` for ``abtt``.
+        cluster: the clustering method (``agglomerative | kmeans``), for words without sense labels.
+        seed: the probe's seed.
+    """
+
+    occurrences: tuple[Occurrence, ...]
+    layers: tuple[int, ...]
+    vectors: np.ndarray
+    mixes: tuple[MixLike, ...] = ()
+    postprocess: str = "none"
+    n_components: int | None = None
+    cluster: str = "agglomerative"
+    seed: int = 0
+
+
 class PolysemyReport(TableReport):
     """The tidy table of a probe run, with the words skipped by the sense metrics.
 
@@ -69,6 +103,10 @@ class PolysemyReport(TableReport):
         skipped_words: words with a single sense (left out of the sense metrics).
         postprocess: the post-processing applied before cosine.
         description: one line on the data (occurrences, words, senses, pairs).
+        vectors: the occurrences and vectors the contextual rows were scored from (for :meth:`to_html`), or
+            ``None``.
+        provenance: where the numbers come from: the model (name, weight and tokenizer hashes, ...), the probe's
+            settings, the static models, the ctxemb version.
     """
 
     def __init__(
@@ -78,12 +116,16 @@ class PolysemyReport(TableReport):
         skipped_words: Sequence[str] = (),
         postprocess: str = "none",
         description: str = "",
+        vectors: ProbeVectors | None = None,
+        provenance: dict[str, Any] | None = None,
     ) -> None:
         self.rows = list(rows)
         self.data_name = data_name
         self.skipped_words = tuple(skipped_words)
         self.postprocess = postprocess
         self.description = description
+        self.vectors = vectors
+        self.provenance = dict(provenance or {})
 
     def __repr__(self) -> str:
         models = list(dict.fromkeys(row.model for row in self.rows))
@@ -133,12 +175,13 @@ class PolysemyReport(TableReport):
         return path
 
     def to_json(self, path: str | Path) -> Path:
-        """Write the table, the metric descriptions and the skipped words as JSON."""
+        """Write the table, the metric descriptions, the skipped words and the provenance as JSON."""
         path = Path(path)
         document = {
             "data": self.data_name,
             "description": self.description,
             "postprocess": self.postprocess,
+            "provenance": self.provenance,
             "skipped_words": list(self.skipped_words),
             "metrics": PROBE_METRICS,
             "rows": self.to_records(),
@@ -176,3 +219,26 @@ class PolysemyReport(TableReport):
         from .plot import plot_report
 
         return plot_report(self, path, metrics, title)
+
+    def to_html(
+        self,
+        path: str | Path,
+        *,
+        projection: str = "pca",
+        title: str | None = None,
+        provenance: dict[str, Any] | None = None,
+    ) -> Path:
+        """Write the explorer page: one self-contained HTML file (see :func:`ctxemb.analysis.explorer.write_page`).
+
+        Each probed word's occurrences in 2-D per layer and mix (where the report kept its vectors), and the
+        per-layer metric curves with the baselines.
+
+        Args:
+            path: the HTML file to write.
+            projection: ``pca`` (default), ``umap`` or ``tsne``, fitted per word and layer.
+            title: the page title.
+            provenance: more header entries, added to the report's own :attr:`provenance`.
+        """
+        from ..explorer import write_page
+
+        return write_page(path, polysemy=self, projection=projection, title=title, provenance=provenance)

@@ -21,7 +21,7 @@ from ...pooling import WordPool
 from .data import ProbeData, check_occurrences, describe, prepare, sense_words
 from .postprocess import POSTPROCESS, PostProcess, PostProcessor
 from .probes import CLUSTER_METHODS, ClusterMethod, baselines, evaluate
-from .report import PolysemyReport, ProbeRow
+from .report import PolysemyReport, ProbeRow, ProbeVectors
 from .static import STATIC_KINDS, StaticKind, static_vectors
 
 if TYPE_CHECKING:
@@ -138,7 +138,11 @@ class PolysemyProbe(Params):
         # spans only: splits and pairs do not change them
         vectors, layers = self.embed(extractor, data, progress=progress)
         name = model_name or getattr(extractor, "name", None) or "model"
-        return self.score(data, vectors, layers, static, model_name=str(name))
+        report = self.score(data, vectors, layers, static, model_name=str(name))
+        from ...store.manifest import model_provenance
+
+        report.provenance = {"model": model_provenance(extractor), **report.provenance}
+        return report
 
     def score(
         self,
@@ -193,4 +197,35 @@ class PolysemyProbe(Params):
                         rows.append(ProbeRow(static_name, f"static {kind}", None, metric, value, n))
         for metric, (value, n) in baselines(data).items():
             rows.append(ProbeRow("baseline", "most frequent sense", None, metric, value, n))
-        return PolysemyReport(rows, data.name, tuple(skipped), self.postprocess, describe(data))
+        kept = None
+        if vectors is not None and layers is not None:
+            kept = ProbeVectors(
+                data.occurrences,
+                tuple(int(k) for k in layers),
+                vectors,
+                tuple(self.mixes),
+                self.postprocess,
+                self.n_components,
+                self.cluster,
+                self.seed,
+            )
+        from ... import __version__
+
+        provenance = {
+            "ctxemb": __version__,
+            "data": describe(data),
+            "settings": {k: _plain(v) for k, v in self.get_params().items()},
+            "static": list(static) if isinstance(static, Mapping) else (["static"] if static is not None else []),
+        }
+        return PolysemyReport(rows, data.name, tuple(skipped), self.postprocess, describe(data), kept, provenance)
+
+
+def _plain(value: object) -> object:
+    """A setting as JSON can hold it: numbers, strings and lists as they are, anything else as its ``repr``."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, slice):
+        return f"{'' if value.start is None else value.start}:{'' if value.stop is None else value.stop}"
+    return repr(value)
