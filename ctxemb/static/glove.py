@@ -92,7 +92,10 @@ def _distinct(index: torch.Tensor, size: int) -> tuple[torch.Tensor, torch.Tenso
 def adagrad_step(
     param: torch.Tensor, squares: torch.Tensor, index: torch.Tensor, grad: torch.Tensor, lr: float
 ) -> None:
-    """AdaGrad on the rows ``index`` (distinct): ``G += grad^2``, ``param -= lr * grad / sqrt(G)``, in place."""
+    """AdaGrad on the rows ``index`` (distinct): ``S += grad^2``, then ``param -= lr * grad / sqrt(S)``, in place.
+
+    ``squares`` holds ``S``; ``grad`` is the whole batch's gradient of each row (no clipping).
+    """
     total = squares[index] + grad * grad
     squares[index] = total
     param[index] -= lr * grad / total.sqrt()
@@ -103,14 +106,32 @@ class GloVe(StaticModel):
 
     Co-occurrences ``X`` are counted with :func:`~ctxemb.static.cooccurrence.cooccurrence` (by default GloVe's:
     symmetric window of 10, harmonic ``1/d`` weights). Each epoch visits every nonzero cell once, in a seeded
-    random order, in batches of ``batch_size`` cells, minimising :func:`batch_gradients`'s ``J`` with
-    AdaGrad (squared-gradient sums start at 1, as in GloVe's ``glove.c``; parameters start uniform in
-    ``[-0.5, 0.5] / dim``). The vectors are ``W + W~`` (``output="w+c"``, the paper's choice) or ``W``.
+    random order, in batches of ``batch_size`` cells, minimising :func:`batch_gradients`'s ``J``. Every parameter
+    ``p`` (vector components and biases alike) takes one AdaGrad step per batch that touches it, with ``G`` the
+    batch's gradient summed over its cells (:func:`adagrad_step`)::
 
-    Unlike ``glove.c``, which takes one AdaGrad step per cell (Hogwild), a row here takes one step per batch with
-    the batch's gradients summed; the default rate is therefore ten times ``glove.c``'s 0.05. On gensim's text8
-    sample (dim 50, 5 epochs) WordSim-353 rose from 0.06 at ``lr=0.05`` to 0.34 at ``lr=0.5`` (batch 16,384);
-    ``lr=2`` diverged in the first epoch and batches of 4,096 at ``lr=0.25`` gave 0.20.
+        S = S + G^2,    p = p - lr * G / sqrt(S),    S starting at 1
+
+    Parameters start uniform in ``[-0.5, 0.5] / dim``. The vectors are ``W + W~`` (``output="w+c"``, the paper's
+    choice) or ``W``.
+
+    How this differs from Stanford's ``glove.c`` (read in its current source): ``glove.c`` takes one step per
+    cell, on 8 threads without locks (Hogwild), and its step is not the one above. For a vector component, with
+    ``g`` the cell's gradient, it takes ``u = eta * clip(g, -100, 100)``, steps ``p = p - u / sqrt(S)`` and then
+    adds ``u^2`` to ``S`` (starting at 1): the squares it sums are those of ``eta * g``, so its step is
+    ``g / sqrt(1 / eta^2 + sum of the earlier g^2)``, AdaGrad at rate 1 whose sums start at ``1 / eta^2`` (400 for
+    its default ``eta = 0.05``). For a bias it steps ``p = p - g / sqrt(S)`` and adds ``g^2``: no ``eta`` and no
+    clipping (older versions of the file multiply the bias step by ``eta`` too, and clip nothing). ``eta`` only
+    damps ``glove.c``'s first steps; once the sums are large its steps do not depend on it. ``lr`` here is not on
+    that scale: it multiplies every step for the whole run (``lr = 1`` would be ``glove.c``'s late steps, taken on
+    a batch's summed gradient), and nothing is clipped.
+
+    How the default ``lr=0.5`` was chosen: on gensim's text8 sample (``head500.noblanks.cor``, stemmed; dim 50,
+    5 epochs, batch 16,384), first by WordSim-353 among 0.05, 0.5 and 2. A full sweep (``benchmarks/glove_lr_bench.py``,
+    figures in ``benchmarks/RESULTS.md``) puts ``lr=1`` higher on WordSim-353 (0.414 against 0.335) and SimLex-999
+    (0.158 against 0.125), but those are the sets the static example reports; on the Google analogies, which it does
+    not report, 0.5 and 1 are level (0.028 and 0.029), and from 1.5 up scores fall and the final loss rises. So the
+    default stays at 0.5, the further from those rates; ``lr=1`` is worth trying on a small corpus.
 
     Attributes set by :meth:`fit`: ``vectors_``, ``vocabulary_``, ``loss_history_`` (mean ``J`` per cell in each
     epoch), ``cooccurrence_seconds_`` and ``epoch_seconds_`` (time building ``X``, and per epoch).
@@ -122,7 +143,7 @@ class GloVe(StaticModel):
         context: ``symmetric | left | right``.
         x_max, alpha: the weighting function ``f`` (see :func:`glove_weight`).
         epochs: passes over the nonzero cells.
-        lr: AdaGrad's learning rate.
+        lr: AdaGrad's learning rate (see above: not ``glove.c``'s ``eta``).
         batch_size: cells per update.
         output: ``w+c`` or ``w``.
         min_count: keep words seen at least this often.
