@@ -107,6 +107,10 @@ def test_points_are_coloured_by_sense_else_by_cluster():
     )
     with pytest.raises(ValueError, match="do not match 2 layers and 16 occurrences"):
         occurrence_points(ProbeVectors(data.occurrences, (0, 1), vectors))
+    only = occurrence_points(kept, words=["spring", "bank"])
+    assert [w.word for w in only.words] == ["spring", "bank"]
+    with pytest.raises(ValueError, match="no occurrence of 'bat' in the data; its words: bank, spring"):
+        occurrence_points(kept, words=["bat"])
 
 
 def _self_contained(text: str) -> None:
@@ -122,7 +126,7 @@ def test_a_polysemy_page_is_one_self_contained_file(tmp_path):
     text = page.read_text(encoding="utf-8")
     _self_contained(text)
     assert page.stat().st_size < 3_000_000
-    for shown in ("toy-model", "ab" * 32, "made by a test", "settings postprocess", "Occurrences, layer by layer"):
+    for shown in ("toy-model", "ab" * 32, "made by a test", "postprocess: none", "Occurrences, layer by layer"):
         assert shown in text, shown
     assert "Polysemy metrics per layer" in text and "most frequent sense" in text
     # without vectors (only baselines scored): the curves, no occurrence view
@@ -175,6 +179,8 @@ def test_cli_explore(tmp_path, tiny_bert_dir, capsys):
     assert "weights_sha256" in text and "Occurrences, layer by layer" in text and "Layer geometry" in text
     assert main([*args, "--output", str(tmp_path / "x.png")]) == 2
     assert "--output" in capsys.readouterr().err
+    assert main([*args, "--words", "bank,bat", "--output", str(out)]) == 2
+    assert "--words: no occurrence of 'bat'" in capsys.readouterr().err
     assert main([*args, "--geometry", str(tmp_path / "nowhere.json"), "--output", str(out)]) == 2
     err = capsys.readouterr().err
     assert "ctxemb explore: error: --geometry" in err and "nowhere.json" in err

@@ -37,6 +37,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="2-D projection fitted per word and layer: pca (default), umap (needs umap-learn) or tsne",
     )
     p.add_argument(
+        "--words",
+        default=None,
+        help="comma-separated words to show in the occurrence view (default: every word of the data)",
+    )
+    p.add_argument(
         "--geometry",
         action="append",
         type=Path,
@@ -62,9 +67,19 @@ def run(args: argparse.Namespace) -> int:
         if not path.is_file():
             raise ValueError(f"--geometry {path}: no such file (a layers-MODEL.json written by ctxemb geometry)")
     geometry = [LayerReport.from_json(path) for path in args.geometry]
+    words = [w.strip() for w in args.words.split(",") if w.strip()] if args.words else None
+    if words:  # before any model runs
+        from ..analysis.polysemy import load_data
+
+        present = {o.word for o in load_data(args.data).occurrences}
+        missing = [w for w in words if w not in present]
+        if missing:
+            raise ValueError(f"--words: no occurrence of {', '.join(map(repr, missing))} in {args.data}")
     report = run_probe(args, args.data)
     args.output.parent.mkdir(parents=True, exist_ok=True)
-    page = write_page(args.output, polysemy=report, geometry=geometry, projection=args.projection, title=args.title)
+    page = write_page(
+        args.output, polysemy=report, geometry=geometry, projection=args.projection, words=words, title=args.title
+    )
     print(f"Explorer page of {args.model} on {report.data_name} ({report.description}): {page}")
     print("Open it in a browser; it needs no network and no server.")
     return 0

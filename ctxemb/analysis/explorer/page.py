@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime
 import html
-import json
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -88,6 +87,7 @@ def write_page(
     geometry: LayerReport | Sequence[LayerReport] = (),
     probes: LayerProbe | Mapping[str, LayerProbe] | None = None,
     projection: str = "pca",
+    words: Sequence[str] | None = None,
     title: str | None = None,
     provenance: Mapping[str, Any] | None = None,
 ) -> Path:
@@ -109,6 +109,8 @@ def write_page(
         geometry: one :class:`~ctxemb.analysis.geometry.LayerReport` or several (one per model).
         probes: a fitted :class:`~ctxemb.analysis.probing.LayerProbe`, or ``{name: probe}``.
         projection: ``pca`` (default), ``umap`` (needs ``umap-learn``) or ``tsne``, fitted per word and layer.
+        words: the words of the occurrence view, in the picker's order (default: every word of the data; a large
+            data set makes a large page: about 250 bytes per occurrence for 7 layers and a mix).
         title: the page title (default: names the model and the data).
         provenance: more header entries (``{name: value}``; nested mappings become ``name key`` rows).
 
@@ -152,7 +154,7 @@ def write_page(
             (m for m, r in polysemy.representations() if r.startswith(("layer", "mix"))), ""
         )
         if polysemy.vectors is not None:
-            points = occurrence_points(polysemy.vectors, projection)  # type: ignore[arg-type]
+            points = occurrence_points(polysemy.vectors, projection, words)  # type: ignore[arg-type]
             layers, knn = polysemy.layer_values("knn_accuracy")
             start = starting_representation(points.representations, layers, knn)
             entries["projection"] = f"{projection}, fitted per word and layer (mixes after the layers)"
@@ -225,12 +227,3 @@ def write_page(
     path = Path(path)
     path.write_text(text, encoding="utf-8")
     return path
-
-
-def page_data(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
-    """The Bokeh documents embedded in a page written by :func:`write_page` (for tests and tools)."""
-    text = Path(path).read_text(encoding="utf-8")
-    start = text.index('<script type="application/json"')
-    start = text.index(">", start) + 1
-    end = text.index("</script>", start)
-    return list(json.loads(text[start:end]).values())

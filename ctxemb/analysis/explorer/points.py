@@ -109,11 +109,18 @@ def _sense_label(word: str, sense: str) -> str:
     return sense[len(word) + 1 :] if sense.startswith(f"{word}.") and len(sense) > len(word) + 1 else sense
 
 
-def occurrence_points(kept: ProbeVectors, projection: Projection = "pca") -> OccurrencePoints:
-    """Project every word's occurrences at every layer and mix, and label each point (sense, else cluster).
+def occurrence_points(
+    kept: ProbeVectors, projection: Projection = "pca", words: Sequence[str] | None = None
+) -> OccurrencePoints:
+    """Project each word's occurrences at every layer and mix, and label each point (sense, else cluster).
+
+    Args:
+        kept: the report's vectors.
+        projection: ``pca``, ``umap`` or ``tsne``.
+        words: only these words, in this order (default: every word, in the data's order).
 
     Raises:
-        ValueError: an unknown projection, or vectors that do not match the occurrences.
+        ValueError: an unknown projection, vectors that do not match the occurrences, or a word the data lacks.
         MissingExtraError: the projection's library is not installed.
     """
     check_projection(projection)
@@ -126,7 +133,15 @@ def occurrence_points(kept: ProbeVectors, projection: Projection = "pca") -> Occ
     groups: dict[str, list[int]] = {}
     for i, o in enumerate(kept.occurrences):
         groups.setdefault(o.word, []).append(i)
-    words = []
+    if words is not None:
+        missing = [w for w in words if w not in groups]
+        if missing:
+            known = ", ".join(list(groups)[:20]) + (" ..." if len(groups) > 20 else "")
+            raise ValueError(f"no occurrence of {', '.join(map(repr, missing))} in the data; its words: {known}")
+        groups = {w: groups[w] for w in dict.fromkeys(words)}
+    if not groups:
+        raise ValueError("no word to show")
+    shown = []
     for word, idx in groups.items():
         occurrences = [kept.occurrences[i] for i in idx]
         series = [a[idx] for a in arrays]
@@ -143,7 +158,7 @@ def occurrence_points(kept: ProbeVectors, projection: Projection = "pca") -> Occ
                 ids = best_clusters(vectors, kept.cluster, kept.seed).tolist()
                 labels.append([f"cluster {c + 1}" for c in ids])
                 colours.append([PALETTE[c % len(PALETTE)] for c in ids])
-        words.append(
+        shown.append(
             WordPoints(
                 word,
                 [highlight(o) for o in occurrences],
@@ -155,7 +170,7 @@ def occurrence_points(kept: ProbeVectors, projection: Projection = "pca") -> Occ
                 by,
             )
         )
-    return OccurrencePoints(names, words, projection)
+    return OccurrencePoints(names, shown, projection)
 
 
 def payload(points: OccurrencePoints, digits: int = 3) -> dict[str, object]:

@@ -225,6 +225,7 @@ class PolysemyReport(TableReport):
         path: str | Path,
         *,
         projection: str = "pca",
+        words: Sequence[str] | None = None,
         title: str | None = None,
         provenance: dict[str, Any] | None = None,
     ) -> Path:
@@ -236,9 +237,10 @@ class PolysemyReport(TableReport):
         Args:
             path: the HTML file to write.
             projection: ``pca`` (default), ``umap`` or ``tsne``, fitted per word and layer.
+            words: only these words in the occurrence view (default: all; a large data set makes a large page).
             title: the page title.
             provenance: more header entries, added to the report's own :attr:`provenance`.
         """
         from ..explorer import write_page
 
-        return write_page(path, polysemy=self, projection=projection, title=title, provenance=provenance)
+        return write_page(path, polysemy=self, projection=projection, words=words, title=title, provenance=provenance)
