@@ -26,7 +26,13 @@ def run_example(name: str, *args: str | Path, cwd: Path) -> str:
 
 
 def test_every_example_is_tested():
-    tested = {"word_similarity_by_layer.py", "polysemy_probe.py", "static_vs_contextual.py", "train_tiny_model.py"}
+    tested = {
+        "word_similarity_by_layer.py",
+        "polysemy_probe.py",
+        "static_vs_contextual.py",
+        "train_tiny_model.py",
+        "encoder_vs_decoder.py",
+    }
     assert {p.name for p in EXAMPLES.glob("*.py")} == tested
 
 
@@ -72,3 +78,12 @@ def test_train_tiny_model(tmp_path):
         cwd=tmp_path,
     )
     assert (tmp_path / "run" / "config.json").is_file(), out
+
+
+@pytest.mark.slow
+def test_encoder_vs_decoder(tmp_path):
+    out = run_example("encoder_vs_decoder.py", "--encoder", "tiny-bert", "--decoder", "tiny-qwen2", cwd=tmp_path)
+    assert "encoder: tiny-bert (bert, 3 blocks)" in out and "decoder: tiny-qwen2 (qwen2, 3 blocks)" in out
+    rows = [line.split("|")[1:-1] for line in out.splitlines() if line.startswith("| 0.") or line.startswith("| 1.")]
+    assert [float(r[0]) for r in rows] == pytest.approx([0, 1 / 3, 2 / 3, 1], abs=0.01)  # both have 3 blocks
+    assert all(0.0 <= float(c) <= 1.0 for r in rows for c in (r[1], r[3], r[4], r[6]))  # accuracies

@@ -98,7 +98,7 @@ def test_batch_invariance_both_padding_sides(fam, side, monkeypatch):
         fam.max_tokens, fam.max_batch = 4096, 32
     for i, (a, b) in enumerate(zip(alone, together)):
         np.testing.assert_allclose(b.hidden, a.hidden, **TOL, err_msg=f"text {i}, padding {side}")
-        if fam.family.cls_position is not None:
+        if fam.has_summary_token:
             np.testing.assert_array_equal(b.sentence_vector("cls"), b.hidden[:, b.cls_index])
             np.testing.assert_allclose(b.sentence_vector("cls"), a.sentence_vector("cls"), **TOL)
         np.testing.assert_allclose(b.sentence_vector("last"), a.sentence_vector("last"), **TOL)
@@ -116,7 +116,8 @@ def test_words_specials_and_pools(fam):
     np.testing.assert_array_equal(result.sentence_vector("max"), content.max(axis=1))
     np.testing.assert_array_equal(result.sentence_vector("last"), content[:, -1])
     assert result.special.sum() == len(fam.tokenizer("")["input_ids"])
-    if fam.family.cls_position is None:
+    if not fam.has_summary_token:  # GPT-style; the decoder LLMs unless their tokenizer appends an EOS
+        assert fam.family.cls_position in (None, "trailing")
         with pytest.raises(ValueError, match=r"no CLS-like summary token.*use 'last'"):
             result.sentence_vector("cls")
     else:
@@ -188,6 +189,15 @@ def test_arbitrary_unicode(fam, text):
     for w, (s, e) in enumerate(result.word_spans):
         assert result.text[s:e] == result.words[w]
     assert ((result.offsets >= 0) & (result.offsets <= len(text))).all()
+
+
+def test_a_word_before_punctuation_is_a_span_of_its_own(fam):
+    # the released tokenizers never merge a word with the punctuation after it (SentencePiece splits where the script
+    # changes, byte-level BPE and BERT split punctuation off): the tiny checkpoints must not either
+    texts = ["We watched the crane.", "It was spring, again!", "A (really) big bank?"]
+    targets = [(t, (t.index(w), t.index(w) + len(w))) for t, w in zip(texts, ["crane", "spring", "bank"])]
+    vectors = fam.embed_spans(targets, layers=[0])
+    assert vectors.shape[:2] == (1, 3) and np.isfinite(vectors).all()
 
 
 def test_every_model_type_has_one_family():

@@ -20,7 +20,7 @@ import tempfile
 from collections.abc import Iterable, Mapping
 from typing import Any, Literal
 
-from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
+from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
 
 from ..families import FAMILIES, Family
 from .vocabulary import Options, learn
@@ -28,6 +28,9 @@ from .vocabulary import Options, learn
 TokenizerKind = Literal["wordpiece", "bpe", "byte_bpe", "byte_fallback_bpe", "unigram"]
 KINDS: tuple[str, ...] = ("wordpiece", "bpe", "byte_bpe", "byte_fallback_bpe", "unigram")
 GENERIC_SPECIALS: tuple[str, ...] = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
+#: SentencePiece's training units inside a ``▁``-prefixed word: a run of letters (with their marks), one digit, or a
+#: run of anything else, each taking the ``▁`` before it; a ``▁`` alone is its own unit.
+_SCRIPT_RUNS = r"\u2581?[\p{L}\p{M}]+|\u2581?\p{N}|\u2581?[^\p{L}\p{M}\p{N}\u2581]+|\u2581"
 #: The largest ``vocab_size`` accepted: 2**24 entries (the trainers allocate for all of them before reading).
 MAX_VOCAB_SIZE = 2**24
 _XLM_SPECIALS = ("<s>", "</s>", "<pad>", "<unk>", *(f"<special{i}>" for i in range(10)))
@@ -172,10 +175,13 @@ def _training_pipeline(backend: Tokenizer, blank: Any, kind: str) -> None:
     """Give ``backend`` the normalizer and pre-tokenizer that the family's class trains under.
 
     Byte-fallback BPE classes (Llama, Gemma) read a whole text as one string of ``▁``-joined pieces
-    (``Metaspace(split=False)``, or a normalizer that turns spaces into ``▁``), which is how SentencePiece encodes;
-    SentencePiece trains on whitespace-separated pieces (``split_by_whitespace``), so no merge crosses a ``▁``. The
-    training pre-tokenizer is ``Metaspace(split=True)`` with the class's own prefix rule (Llama prepends ``▁`` to the
-    first word, Gemma does not); encoding with the class's pipeline then gives the same pieces.
+    (``Metaspace(split=False)``, or a normalizer that turns spaces into ``▁``), which is how SentencePiece encodes.
+    SentencePiece trains on whitespace-separated pieces (``split_by_whitespace``) cut where the Unicode script
+    changes (``split_by_unicode_script``: ``spring.`` is ``▁spring`` + ``.``) and, for Llama and Gemma, with every
+    digit apart (``split_digits``), so no merge crosses those boundaries. The training pre-tokenizer does the same:
+    ``Metaspace(split=True)`` with the class's own prefix rule (Llama prepends ``▁`` to the first word, Gemma does
+    not), then runs of letters, single digits and runs of other characters, each with the ``▁`` before it.
+    Encoding with the class's pipeline then gives the same pieces, since no learned merge joins across them.
     """
     pipeline = blank.backend_tokenizer
     if kind != "byte_fallback_bpe":
@@ -183,7 +189,9 @@ def _training_pipeline(backend: Tokenizer, blank: Any, kind: str) -> None:
         backend.pre_tokenizer = pipeline.pre_tokenizer
         return
     scheme = getattr(pipeline.pre_tokenizer, "prepend_scheme", "never")
-    backend.pre_tokenizer = pre_tokenizers.Metaspace(replacement="▁", prepend_scheme=scheme, split=True)
+    words = pre_tokenizers.Metaspace(replacement="\u2581", prepend_scheme=scheme, split=True)
+    scripts = pre_tokenizers.Split(Regex(_SCRIPT_RUNS), behavior="isolated")
+    backend.pre_tokenizer = pre_tokenizers.Sequence([words, scripts])
 
 
 def _train_family(
