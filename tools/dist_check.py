@@ -32,7 +32,7 @@ path = tiny_checkpoint("bert", tempfile.mkdtemp())
 ext = ctxemb.Extractor.from_pretrained(path, device="cpu")
 vectors = ext.embed(["The installed wheel embeds a text."])[0].vectors("word")
 assert vectors.shape == (4, 7, 32), vectors.shape  # (layers, words, dim): 3 blocks + embeddings
-optional = [m for m in ("matplotlib", "gensim", "sklearn", "datasets") if m in sys.modules]
+optional = [m for m in ("matplotlib", "gensim", "sklearn", "datasets", "bokeh") if m in sys.modules]
 assert not optional, optional
 print("embedded:", tuple(vectors.shape))
 """
