@@ -1,7 +1,8 @@
 """Polysemy probes: do a word's senses separate, layer by layer, against static baselines?
 
 ``load_data("bundled")`` gives the bundled probe set; ``PolysemyProbe(...).run(extractor, data, static=kv)``
-returns a tidy :class:`PolysemyReport` (``to_csv``, ``to_json``, ``table``, ``plot``).
+returns a tidy :class:`PolysemyReport` (``to_csv``, ``to_json``, ``table``, ``plot``, and ``to_html``, the explorer
+page).
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 from .data import Occurrence, Pair, ProbeData, assign_splits, check_occurrences, prepare, sense_pairs, sense_words
 from .loaders import load_bundled, load_data, load_jsonl, load_wic, load_wsd
 from .postprocess import POSTPROCESS, PostProcessor
-from .report import PROBE_METRICS, PolysemyReport, ProbeRow
+from .report import PROBE_METRICS, PolysemyReport, ProbeRow, ProbeVectors
 from .runner import PolysemyProbe, apply_mix
 from .static import context_vectors, default_static_vectors, static_vectors, target_vectors
 
@@ -23,6 +24,7 @@ __all__ = [
     "PostProcessor",
     "ProbeData",
     "ProbeRow",
+    "ProbeVectors",
     "apply_mix",
     "assign_splits",
     "check_occurrences",
