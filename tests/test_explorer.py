@@ -51,6 +51,14 @@ def test_pca_finds_the_direction_of_most_variance():
     assert coords.shape == (30, 2)
     assert abs(np.corrcoef(coords[:, 0], t)[0, 1]) > 0.999
     assert note.startswith("PC1 100%") or note.startswith("PC1 99%"), note
+    for shape in ((16, 40), (60, 5)):  # fewer occurrences than dimensions, and more: NumPy's SVD as the reference
+        x = rng.normal(size=shape) * np.linspace(3.0, 0.1, shape[1])
+        centred = x - x.mean(axis=0)
+        _, s, vt = np.linalg.svd(centred, full_matrices=False)
+        coords, note = project(x)
+        np.testing.assert_allclose(np.abs(coords), np.abs(centred @ vt[:2].T), atol=1e-8)
+        share = s**2 / np.sum(s**2)
+        assert note == f"PC1 {share[0]:.0%}, PC2 {share[1]:.0%} of the variance"
 
 
 def test_alignment_undoes_a_rotation_and_a_reflection_and_keeps_distances():

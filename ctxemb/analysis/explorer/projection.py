@@ -61,13 +61,7 @@ def project(vectors: np.ndarray, method: Projection = "pca", seed: int = 0) -> t
             coords[:, 0] = [-1.0, 1.0]
         return coords, ""
     if method == "pca":
-        _, s, vt = np.linalg.svd(centred, full_matrices=False)
-        coords = centred @ vt[:2].T
-        if coords.shape[1] < 2:
-            coords = np.pad(coords, ((0, 0), (0, 2 - coords.shape[1])))
-        share = s**2 / np.sum(s**2)
-        explained = [float(share[i]) if i < len(share) else 0.0 for i in range(2)]
-        return coords, f"PC1 {explained[0]:.0%}, PC2 {explained[1]:.0%} of the variance"
+        return _pca(centred)
     if method == "tsne":
         manifold = require("sklearn.manifold", "analysis", "projection='tsne'")
         perplexity = max(1.0, min(30.0, (n - 1) / 3))
@@ -79,6 +73,30 @@ def project(vectors: np.ndarray, method: Projection = "pca", seed: int = 0) -> t
         warnings.simplefilter("ignore")  # n_jobs overridden by random_state; spectral init on tiny graphs
         model = umap.UMAP(n_neighbors=max(2, min(15, n - 1)), metric="cosine", random_state=seed)
         return np.asarray(model.fit_transform(x.astype(np.float32)), dtype=np.float64), "UMAP (cosine)"
+
+
+def _pca(centred: np.ndarray) -> tuple[np.ndarray, str]:
+    """The top two principal components of centred ``(n, dim)`` rows: ``(n, 2)`` scores and the variance note.
+
+    From the eigenvectors of the smaller of the Gram matrix ``X X^T`` (scores ``u_i sqrt(lambda_i)``) and the
+    scatter matrix ``X^T X`` (scores ``X v_i``): a word has far fewer occurrences than dimensions, and a small
+    symmetric eigenproblem is many times faster than an SVD of the whole matrix.
+    """
+    n, dim = centred.shape
+    if n <= dim:
+        values, vectors = np.linalg.eigh(centred @ centred.T)  # ascending
+        top = np.clip(values[::-1][:2], 0.0, None)
+        coords = vectors[:, ::-1][:, :2] * np.sqrt(top)
+    else:
+        values, vectors = np.linalg.eigh(centred.T @ centred)
+        top = np.clip(values[::-1][:2], 0.0, None)
+        coords = centred @ vectors[:, ::-1][:, :2]
+    if coords.shape[1] < 2:
+        coords = np.pad(coords, ((0, 0), (0, 2 - coords.shape[1])))
+        top = np.pad(top, (0, 2 - len(top)))
+    total = float(np.clip(values, 0.0, None).sum())
+    share = top / total if total > 0 else top
+    return coords, f"PC1 {share[0]:.0%}, PC2 {share[1]:.0%} of the variance"
 
 
 def align(coords: np.ndarray, reference: np.ndarray) -> np.ndarray:
