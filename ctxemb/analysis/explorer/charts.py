@@ -238,24 +238,16 @@ def probe_charts(probes: Mapping[str, LayerProbe]) -> Any:
         figures.append(fig)
         weights = np.asarray(probe.mix_weights_, dtype=np.float64)
         if mixed and np.all(np.isfinite(weights)):
-            source = models.ColumnDataSource(
-                {
-                    "layer": [str(k) for k in layers],
-                    "weight": weights.tolist(),
-                    "series": ["scalar-mix weight"] * len(layers),
-                }
-            )
+            source = models.ColumnDataSource({"layer": [str(k) for k in layers], "weight": weights.tolist()})
             bars = plotting.figure(
                 title=f"{name}: scalar-mix weights",
                 width=360,
                 height=320,
                 x_range=[str(k) for k in layers],
                 tools="save",
-                tooltips=[("layer", "@layer"), ("weight", "@weight{0.000}")],
+                tooltips=[("layer", "@layer"), ("softmax weight", "@weight{0.000}")],
             )
-            bars.vbar(
-                x="layer", top="weight", width=0.8, source=source, color=PALETTE[3], legend_label="softmax weight"
-            )
+            bars.vbar(x="layer", top="weight", width=0.8, source=source, color=PALETTE[3])
             bars.xaxis.axis_label = "layer"
             bars.yaxis.axis_label = "weight"
             bars.title.text_font_size = "10pt"
