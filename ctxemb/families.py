@@ -520,6 +520,15 @@ FAMILIES: tuple[Family, ...] = (
         notes=_LLM_NOTE + _NO_BOS_NOTE + " Pythia checkpoints; rotary embeddings on a quarter of each head.",
     ),
     Family(
+        name="falcon",
+        model_types=("falcon",),
+        specials="none",
+        **_DECODER,
+        blocks=_blocks_at("h"),
+        notes=_LLM_NOTE + " Falcon declares no blocks to transformers: they are read from model.h. No tiny recipe "
+        "(its tokenizer is a plain tokenizer.json); the generic tests run it.",
+    ),
+    Family(
         name="opt",
         model_types=("opt",),
         specials="</s> text",

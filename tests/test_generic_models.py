@@ -1,4 +1,5 @@
-"""Other AutoModel architectures through the generic entry of the family table, and the ones refused."""
+"""Other AutoModel architectures through the generic entry of the family table (and Falcon, whose entry has no tiny
+recipe), and the ones refused."""
 
 from __future__ import annotations
 
@@ -15,7 +16,16 @@ SIZES = {"hidden_size": 32, "num_hidden_layers": 3, "num_attention_heads": 4, "i
 
 
 def configs(vocab_size: int) -> dict[str, object]:
-    from transformers import DebertaConfig, DistilBertConfig, ElectraConfig, MPNetConfig, XLMRobertaConfig
+    from transformers import (
+        DebertaConfig,
+        DistilBertConfig,
+        ElectraConfig,
+        FalconConfig,
+        MPNetConfig,
+        Olmo2Config,
+        StableLmConfig,
+        XLMRobertaConfig,
+    )
 
     return {
         "distilbert": DistilBertConfig(vocab_size=vocab_size, dim=32, n_layers=3, n_heads=4, hidden_dim=64),
@@ -23,10 +33,16 @@ def configs(vocab_size: int) -> dict[str, object]:
         "mpnet": MPNetConfig(vocab_size=vocab_size, **SIZES),
         "deberta": DebertaConfig(vocab_size=vocab_size, **SIZES),
         "xlm-roberta": XLMRobertaConfig(vocab_size=vocab_size, pad_token_id=0, **SIZES),
+        # decoder LLMs without an entry of their own
+        "olmo2": Olmo2Config(vocab_size=vocab_size, pad_token_id=0, num_key_value_heads=2, **SIZES),
+        "stablelm": StableLmConfig(vocab_size=vocab_size, num_key_value_heads=2, **SIZES),
+        "falcon": FalconConfig(vocab_size=vocab_size, **{k: v for k, v in SIZES.items() if k != "intermediate_size"}),
     }
 
 
-@pytest.fixture(scope="module", params=["distilbert", "electra", "mpnet", "deberta", "xlm-roberta"])
+@pytest.fixture(
+    scope="module", params=["distilbert", "electra", "mpnet", "deberta", "xlm-roberta", "olmo2", "stablelm", "falcon"]
+)
 def other(request, tiny_bert_dir):
     """A randomly initialised model of another architecture, with the tiny BERT's WordPiece tokenizer."""
     tokenizer = AutoTokenizer.from_pretrained(tiny_bert_dir)
@@ -46,7 +62,9 @@ def test_parity_and_pools(other):
     assert len(result.layers) == len(expected)
     for k, layer in enumerate(expected):
         np.testing.assert_allclose(result.hidden[k], layer[0].numpy(), **TOL, err_msg=f"layer {k}")
-    assert result.tokens[result.cls_index] == "[CLS]"  # read from the tokenizer's cls_token
+    # a decoder family reads the special token its tokenizer appends (here BERT's [SEP]); the others the [CLS]
+    expected = "[SEP]" if other.family.cls_position == "trailing" else "[CLS]"
+    assert result.tokens[result.cls_index] == expected
     assert result.word_vectors("mean").shape[1] == len(result.words) == 11
 
 
