@@ -54,15 +54,19 @@ def test_polysemy_probe(tmp_path, tiny_bert_dir):
 def test_static_vs_contextual(tmp_path, tiny_bert_dir):
     from gensim.test.utils import datapath
 
-    lines = Path(datapath("head500.noblanks.cor")).read_text(encoding="utf-8").splitlines()
-    (tmp_path / "corpus.txt").write_text("\n".join(lines[:15]) + "\n", encoding="utf-8")  # 20k of its 330k words
+    lines = Path(datapath("lee_background.cor")).read_text(encoding="utf-8").splitlines()
+    (tmp_path / "corpus.txt").write_text("\n".join(lines[:60]) + "\n", encoding="utf-8")  # 12k of its 60k words
     out = run_example(
         "static_vs_contextual.py",
         *("--model", tiny_bert_dir, "--occurrences", "1", "--max-words", "12", "--dim", "8", "--glove-epochs", "1"),
         *("--corpus", tmp_path / "corpus.txt", "--output", tmp_path / "out"),
         cwd=tmp_path,
     )
-    assert "WordSim-353: word2vec" in out and (tmp_path / "out" / "static_vs_contextual.csv").is_file()
+    assert (tmp_path / "out" / "static_vs_contextual.csv").is_file()
+    table = out[out.index("model ") :]
+    assert "minilm/layer3 " in table and "minilm-alone/layer3 " in table and "minilm-alone/input" not in table
+    assert "100%" in table.split("minilm-alone/layer0", 1)[1].splitlines()[0]  # alone: every task word
+    assert "(best in context)" in out and "(best alone)" in out and "one-hot (the floor)" in out
 
 
 @pytest.mark.slow
