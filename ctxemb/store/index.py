@@ -50,7 +50,7 @@ FORMAT = "ctxemb-store-index"
 VERSION = 1
 IndexMethod = Literal["exact", "faiss"]
 INDEX_METHODS: tuple[str, ...] = ("exact", "faiss")
-BLOCK_ROWS = 16384  # rows converted and normalised at once while building
+BLOCK_ROWS = 4096  # rows converted and normalised at once while building
 
 
 class StaleIndexError(ValueError):
@@ -155,7 +155,7 @@ def build_index(
     store: Store,
     selection: Selection,
     method: IndexMethod = "exact",
-    dtype: str | None = None,
+    dtype: str = "float32",
     faiss_factory: str = "HNSW32",
     overwrite: bool = False,
     progress: bool | None = None,
@@ -173,7 +173,6 @@ def build_index(
         raise ValueError(f"unknown index {method!r}; choose one of {', '.join(INDEX_METHODS)}")
     if store.manifest.get("status") != "complete":
         raise ValueError(f"the store {store.directory} is not complete (its run has not finished): no index over it")
-    dtype = dtype or store.dtype.name
     if dtype not in ("float16", "float32"):
         raise ValueError(f"unknown index dtype {dtype!r}; choose float16 or float32")
     faiss = None
@@ -239,7 +238,7 @@ def _write_exact(
                 unusable = ~np.isfinite(rows).all(axis=1) | ~rows.any(axis=1)
                 rows[unusable] = 0.0
                 ids[begin : begin + len(rows)][unusable] = -1
-                vectors.write(rows.astype(dtype).tobytes())
+                vectors.write(rows.astype(dtype, copy=False).data)
             forms.write(ids.tobytes())
             pointers.append(np.asarray(ptr[1:], dtype=np.int64) + done)
             done += len(block)

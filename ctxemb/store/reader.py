@@ -163,7 +163,7 @@ class Store(Sequence[StoredText]):
         kind: SearchKind = "word",
         *,
         index: IndexMethod = "exact",
-        dtype: StoreDtype | None = None,
+        dtype: StoreDtype = "float32",
         faiss_factory: str = "HNSW32",
         overwrite: bool = False,
         progress: bool | None = None,
@@ -182,7 +182,9 @@ class Store(Sequence[StoredText]):
             kind: ``word`` or ``token`` vectors (one row per occurrence).
             index: ``exact`` (blocks of normalised vectors, matrix products, a top-k merge), or ``faiss``: also a
                 FAISS index (``pip install 'ctxemb[search]'``) made by ``faiss_factory`` with inner product.
-            dtype: the dtype of ``vectors.npy``, ``float16`` or ``float32``; the store's by default.
+            dtype: the dtype of ``vectors.npy``: ``float32`` (the default), or ``float16``, which halves the disk
+                but is slower to search on a CPU (NumPy converts each block to float32 before the product, which
+                costs more than the product itself).
             faiss_factory: a FAISS ``index_factory`` string: ``HNSW32`` (approximate, the default), ``Flat``
                 (exact), ``IVF1024,Flat`` (trained on up to 100,000 rows spread over the store) ...
             overwrite: build again even if a current index exists; needed for an index made before the store

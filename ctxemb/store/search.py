@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import logging
 import re
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -29,6 +30,10 @@ if TYPE_CHECKING:
     from .reader import Store
 
 logger = logging.getLogger(__name__)
+
+#: Models loaded for a store's queries (one per store object), and those checked against a store's provenance.
+_LOADED: weakref.WeakKeyDictionary[Store, Extractor] = weakref.WeakKeyDictionary()
+_CHECKED: weakref.WeakKeyDictionary[Extractor, dict[str, Any]] = weakref.WeakKeyDictionary()
 
 
 @dataclass(frozen=True)
@@ -86,8 +91,14 @@ def search(
         raise ValueError(f"unknown index {index!r}; choose one of {', '.join(INDEX_METHODS)}")
     check_targets(targets)
     found = _index(store, selection, index, build, progress)
-    model = extractor if extractor is not None else store_extractor(store)
-    check_model(store, model)
+    if extractor is None:
+        if store not in _LOADED:
+            _LOADED[store] = store_extractor(store)
+        extractor = _LOADED[store]
+    model = extractor
+    if _CHECKED.get(model) != store.manifest["settings"]["model"]:
+        check_model(store, model)
+        _CHECKED[model] = store.manifest["settings"]["model"]
     queries = query_vectors(store, selection, model, targets, progress)
     excluded = _excluded(store, found, targets) if exclude_query_text else [np.zeros(0, np.int64)] * len(targets)
     if same_form:
