@@ -82,3 +82,22 @@ def test_threads_apply_to_glove_only(tmp_path, capsys):
     assert main([*base, *glove]) == 0
     assert main([*base, "--method", "word2vec", "--threads", "2", "--output", str(tmp_path / "w.txt")]) == 2
     assert "--threads does not apply to --method word2vec" in capsys.readouterr().err
+
+
+def test_eval_oov_counts_fasttext_ngram_words_only_when_asked(tmp_path, corpus, capsys):
+    from gensim.models import FastText
+
+    model = FastText([line.split() for line in corpus.read_text().splitlines()], vector_size=8, min_count=1, seed=1)
+    path = tmp_path / "ft.model"
+    model.wv.save(str(path))  # gensim's own (pickle) format keeps the n-gram vectors
+    pairs = tmp_path / "pairs.tsv"
+    pairs.write_text("cat\tdog\t9\ncats\tdog\t8\nmat\tlog\t3\nmats\tlogs\t2\n")  # cats, mats, logs: n-grams only
+    args = ["static", "eval", str(path), "--tasks", str(pairs), "--no-progress"]
+    assert main(args) == 2 and "--allow-pickle" in capsys.readouterr().err  # refused unless asked, and says how
+    covered = {}
+    for oov in ("skip", "ngrams"):
+        report = tmp_path / f"{oov}.json"
+        assert main([*args, "--allow-pickle", "--oov", oov, "--json", str(report)]) == 0, capsys.readouterr().err
+        (row,) = json.loads(report.read_text())
+        covered[oov] = (row["covered"], row["total"])
+    assert covered == {"skip": (2, 4), "ngrams": (4, 4)}  # gensim's count by default; n-gram words when asked

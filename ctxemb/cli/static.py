@@ -90,7 +90,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     e.add_argument("vectors", nargs="+", type=Path, help="vectors files, or directories of them (scored per file)")
     e.add_argument("--tasks", nargs="+", default=["wordsim353", "simlex999", "analogy"], help="names or files")
     e.add_argument("--keys", choices=("lower", "exact", "porter"), default="lower", help="how task words are looked up")
+    e.add_argument(
+        "--oov",
+        choices=("skip", "ngrams"),
+        default="skip",
+        help="fastText words with only n-gram vectors: not covered (skip, as gensim) or covered (ngrams)",
+    )
     e.add_argument("--restrict-vocab", type=int, default=300_000, help="only the most frequent words count")
+    e.add_argument(
+        "--allow-pickle",
+        action="store_true",
+        help="load gensim's own pickle-based files (unsafe for files you did not make: unpickling runs code)",
+    )
     e.add_argument("--csv", type=Path, default=None, help="also write the rows as CSV")
     e.add_argument("--json", type=Path, default=None, help="also write the rows as JSON")
     e.add_argument("--no-progress", action="store_true")
@@ -203,8 +214,8 @@ def run_eval(args: argparse.Namespace) -> int:
     models = {}
     shown = False if args.no_progress else None
     for name, path in progress_bar(files.items(), desc="loading", unit="file", progress=shown):
-        models[name] = load_vectors(path)
-    result = evaluate(models, args.tasks, keys=args.keys, restrict_vocab=args.restrict_vocab)
+        models[name] = load_vectors(path, allow_pickle=args.allow_pickle)
+    result = evaluate(models, args.tasks, keys=args.keys, oov=args.oov, restrict_vocab=args.restrict_vocab)
     print(result.table())
     if args.csv is not None:
         result.to_csv(args.csv)
