@@ -22,11 +22,12 @@ WIDTH = 70  # characters of context shown on each side (the whole text is in the
 
 _STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2em; color: #222; }
-h1 { font-size: 1.3em; } h2 { font-size: 1.1em; margin-top: 2em; } h3 { font-size: 1em; color: #555; }
+h1 { font-size: 1.3em; } h2 { font-size: 1.1em; margin-top: 2em; }
 p.about { color: #555; font-size: 0.9em; }
 table { border-collapse: collapse; margin-bottom: 1em; }
 td, th { padding: 0.15em 0.5em; vertical-align: top; }
-th { text-align: left; border-bottom: 1px solid #999; font-weight: 600; }
+th { text-align: left; border-bottom: 1px solid #999; font-weight: 600; } th.left { text-align: right; }
+tr.cluster td { font-weight: 600; color: #555; padding-top: 0.8em; border-bottom: 1px solid #ddd; }
 td.left { text-align: right; white-space: nowrap; color: #444; }
 td.word { text-align: center; font-weight: 700; white-space: nowrap; color: #8b0000; }
 td.right { text-align: left; white-space: nowrap; color: #444; }
@@ -95,36 +96,36 @@ def write_concordance(
         if not hits:
             parts.append("<p>No occurrence qualifies.</p>")
             continue
-        labels = None if clusters is None else np.asarray(clusters[i])
-        if labels is None:
-            parts.append(_table(hits))
-            continue
+        labels = np.zeros(len(hits), dtype=np.int64) if clusters is None else np.asarray(clusters[i])
         if len(labels) != len(hits):
             raise ValueError(f"query {i + 1}: {len(labels)} cluster ids for {len(hits)} hits")
-        for label in sorted(set(labels.tolist())):
-            group = [h for h, c in zip(hits, labels.tolist()) if c == label]
-            parts.append(f"<h3>Cluster {label + 1} ({len(group)} hits)</h3>")
-            parts.append(_table(group))
+        parts.append(_table(hits, labels, grouped=clusters is not None))
     parts.append("</body></html>")
     out = Path(path)
     out.write_text("\n".join(parts) + "\n", encoding="utf-8")
     return out
 
 
-def _table(hits: Sequence[Hit]) -> str:
+def _table(hits: Sequence[Hit], labels: np.ndarray, grouped: bool) -> str:
+    """One query's hits as one table (so that the columns line up), a heading row before each cluster."""
     rows = [
         "<table>",
-        "<tr><th>text id</th><th style='text-align:right'>left context</th><th>occurrence</th>"
+        "<tr><th>text id</th><th class='left'>left context</th><th>occurrence</th>"
         "<th>right context</th><th>score</th></tr>",
     ]
-    for hit in hits:
-        left, right = " ".join(hit.left.split()), " ".join(hit.right.split())
-        left = left if len(left) <= WIDTH else "…" + left[-(WIDTH - 1) :]
-        right = right if len(right) <= WIDTH else right[: WIDTH - 1] + "…"
-        rows.append(
-            f'<tr title="{html.escape(hit.text)}"><td class="id">{html.escape(hit.id)}</td>'
-            f'<td class="left">{html.escape(left)}</td><td class="word">{html.escape(hit.word)}</td>'
-            f'<td class="right">{html.escape(right)}</td><td class="score">{hit.score:.3f}</td></tr>'
-        )
+    for label in sorted(set(labels.tolist())):
+        group = [hit for hit, c in zip(hits, labels.tolist()) if c == label]
+        if grouped:
+            count = f"{len(group)} hit" + ("s" if len(group) > 1 else "")
+            rows.append(f'<tr class="cluster"><td colspan="5">Cluster {label + 1} ({count})</td></tr>')
+        for hit in group:
+            left, right = " ".join(hit.left.split()), " ".join(hit.right.split())
+            left = left if len(left) <= WIDTH else "…" + left[-(WIDTH - 1) :]
+            right = right if len(right) <= WIDTH else right[: WIDTH - 1] + "…"
+            rows.append(
+                f'<tr title="{html.escape(hit.text)}"><td class="id">{html.escape(hit.id)}</td>'
+                f'<td class="left">{html.escape(left)}</td><td class="word">{html.escape(hit.word)}</td>'
+                f'<td class="right">{html.escape(right)}</td><td class="score">{hit.score:.3f}</td></tr>'
+            )
     rows.append("</table>")
     return "\n".join(rows)
