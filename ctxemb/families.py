@@ -7,6 +7,7 @@ Code elsewhere asks :func:`family_for` for a :class:`Family` and reads its field
 from __future__ import annotations
 
 import operator
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, cast
@@ -29,6 +30,18 @@ def _roberta_positions(config: Any) -> int | None:
     """RoBERTa numbers positions from ``pad_token_id + 1``: 514 position rows hold a 512-piece window."""
     limit = _absolute_positions(config)
     return None if limit is None else limit - int(config.pad_token_id or 0) - 1
+
+
+def _hidden_width(config: Any) -> int | None:
+    """Every layer, L included, is ``hidden_size`` wide."""
+    return None
+
+
+def _opt_output_width(config: Any) -> int | None:
+    """OPT checkpoints whose word embeddings are narrower than the hidden size (opt-350m: 512 against 1024) project
+    the last layer back to that width (``project_out``), so layer L is ``word_embed_proj_dim`` wide."""
+    width = getattr(config, "word_embed_proj_dim", None)
+    return int(width) if width is not None and width != config.hidden_size else None
 
 
 def _no_limit(config: Any) -> int | None:
@@ -99,6 +112,29 @@ def _moses_words(tokenizer: Any, text: str, lang: str | None) -> list[str]:
         normalized = romanian_preprocessing(normalized)
     words: list[str] = tokenizer.moses_tokenize(normalized, lang=lang)
     return words
+
+
+_APPENDS: weakref.WeakKeyDictionary[Any, tuple[Any, bool]] = weakref.WeakKeyDictionary()
+
+
+def _appends_special(tokenizer: Any) -> bool:
+    """Whether the tokenizer appends a special token (an EOS) to every text.
+
+    Asked once per tokenizer and ``add_eos_token`` setting (``summary_index`` needs it for every text)."""
+    setting = getattr(tokenizer, "add_eos_token", None)
+    try:
+        known, answer = _APPENDS[tokenizer]
+        if known == setting:
+            return answer
+    except (KeyError, TypeError):
+        pass
+    mask = tokenizer("a", return_special_tokens_mask=True)["special_tokens_mask"]
+    answer = bool(mask) and bool(mask[-1])
+    try:
+        _APPENDS[tokenizer] = (setting, answer)
+    except TypeError:  # not weakly referenceable: asked again next time
+        pass
+    return answer
 
 
 Sizes = Callable[[int, int, int, int], dict[str, Any]]
@@ -219,6 +255,9 @@ class Family:
             such as e5-mistral append and read; a tokenizer that appends none has no summary token), or ``None``
             when the family has no summary token (``cls`` is then an error that suggests ``last``).
         max_positions: the model's window in pieces (specials included), or ``None`` for no absolute limit.
+        output_width: the width of layer L where it differs from the other layers' (OPT's ``project_out``), else
+            ``None``; layer L is then read alone, since layers of two widths cannot share a ``(layers, ..., dim)``
+            array.
         position_ids: pass ``position_ids`` counted from the attention mask, so that absolute positions start at
             each text's first piece whatever the padding side (the model's own default counts from column 0).
         blocks: where the hidden states are produced (see :class:`ctxemb.capture.Blocks`); ``None`` from it
@@ -248,6 +287,7 @@ class Family:
     pad_tokens: tuple[str, ...] = ("pad",)
     cls_position: Literal["first", "last", "tokenizer", "trailing"] | None = None
     max_positions: Callable[[Any], int | None] = field(default=_absolute_positions)
+    output_width: Callable[[Any], int | None] = field(default=_hidden_width)
     position_ids: bool = False
     blocks: Callable[[nn.Module], Blocks | None] = field(default=recorded_blocks)
     languages: Callable[[Any, Any], dict[str, int] | None] = field(default=_no_languages)
@@ -264,9 +304,8 @@ class Family:
         """Whether ``pool="cls"`` has a token to read: the family's, or the tokenizer's ``cls_token``."""
         if self.cls_position == "tokenizer":
             return getattr(tokenizer, "cls_token_id", None) is not None
-        if self.cls_position == "trailing":  # whether the tokenizer appends a special token (EOS) to every text
-            mask = tokenizer("a", return_special_tokens_mask=True)["special_tokens_mask"]
-            return bool(mask) and bool(mask[-1])
+        if self.cls_position == "trailing":
+            return _appends_special(tokenizer)
         return self.cls_position is not None
 
     def summary_index(self, tokenizer: Any, ids: np.ndarray, special: np.ndarray) -> int | None:
@@ -292,10 +331,13 @@ class Family:
 #: an error that suggests ``last``). The window is ``max_position_embeddings``.
 _DECODER: dict[str, Any] = {"pad_tokens": ("pad", "eos", "unk"), "position_ids": True, "cls_position": "trailing"}
 _LLM_NOTE = (
-    "Layer L comes after the final norm (as in hidden_states); layers 1..L-1 are block outputs before it. Rotary "
-    "positions could read longer texts, but the model was trained on max_position_embeddings pieces: texts are "
-    "windowed at that length. The BOS token carries a huge 'attention sink' activation; as a special token it is "
-    "outside words, mean/max pools and every analysis."
+    "Layer L comes after the final norm (as in hidden_states); layers 1..L-1 are block outputs before it. Texts are "
+    "windowed at max_position_embeddings, the most positions the checkpoint declares (rotary positions could read "
+    "further; some checkpoints were trained on fewer)."
+)
+_BOS_NOTE = (
+    " The BOS token carries a huge 'attention sink' activation; as a special token it is outside words, mean/max "
+    "pools and every analysis."
 )
 _NO_BOS_NOTE = (
     " The tokenizer adds no BOS: the first real piece takes the attention-sink role and its large activation, and "
@@ -418,7 +460,7 @@ FAMILIES: tuple[Family, ...] = (
         vocabulary_layout=(("<unk>", "<s>", "</s>"), ()),
         subwords="byte_fallback_bpe",
         tiny=Tiny("LlamaConfig", _llama_sizes),
-        notes=_LLM_NOTE + " Llama 3 ships a byte-level BPE tokenizer that prepends <|begin_of_text|>.",
+        notes=_LLM_NOTE + _BOS_NOTE + " Llama 3 ships a byte-level BPE tokenizer that prepends <|begin_of_text|>.",
     ),
     Family(
         name="mistral",
@@ -431,7 +473,7 @@ FAMILIES: tuple[Family, ...] = (
         vocabulary_layout=(("<unk>", "<s>", "</s>"), ()),
         subwords="byte_fallback_bpe",
         tiny=Tiny("MistralConfig", _sliding_sizes),
-        notes=_LLM_NOTE + " Sliding-window attention (4096 pieces in Mistral 7B v0.1) inside the window.",
+        notes=_LLM_NOTE + _BOS_NOTE + " Sliding-window attention (4096 pieces in Mistral 7B v0.1) inside the window.",
     ),
     Family(
         name="qwen2",
@@ -466,7 +508,7 @@ FAMILIES: tuple[Family, ...] = (
         vocabulary_layout=(("<pad>", "<eos>", "<bos>", "<unk>", "<mask>"), ()),
         subwords="byte_fallback_bpe",
         tiny=Tiny("GemmaConfig", _llama_sizes),
-        notes=_LLM_NOTE + _GEMMA_NOTE,
+        notes=_LLM_NOTE + _BOS_NOTE + _GEMMA_NOTE,
     ),
     Family(
         name="gemma2",
@@ -479,7 +521,7 @@ FAMILIES: tuple[Family, ...] = (
         vocabulary_layout=(("<pad>", "<eos>", "<bos>", "<unk>", "<mask>"), ()),
         subwords="byte_fallback_bpe",
         tiny=Tiny("Gemma2Config", _sliding_sizes),
-        notes=_LLM_NOTE + _GEMMA_NOTE + " Every other layer attends within a sliding window (4096 pieces).",
+        notes=_LLM_NOTE + _BOS_NOTE + _GEMMA_NOTE + " Every other layer attends within a sliding window (4096 pieces).",
     ),
     Family(
         name="gemma3",
@@ -492,8 +534,8 @@ FAMILIES: tuple[Family, ...] = (
         vocabulary_layout=(("<pad>", "<eos>", "<bos>", "<unk>", "<mask>"), ()),
         subwords="byte_fallback_bpe",
         tiny=Tiny("Gemma3TextConfig", _gemma3_sizes),
-        notes=_LLM_NOTE + _GEMMA_NOTE + " Text checkpoints (model_type gemma3_text, as gemma-3-1b); the multimodal "
-        "ones (gemma3) run through the generic entry. Five sliding-window layers per global one.",
+        notes=_LLM_NOTE + _BOS_NOTE + _GEMMA_NOTE + " Text checkpoints (model_type gemma3_text, as gemma-3-1b); the "
+        "multimodal ones (gemma3) run through the generic entry. Five sliding-window layers per global one.",
     ),
     Family(
         name="phi3",
@@ -506,7 +548,8 @@ FAMILIES: tuple[Family, ...] = (
         vocabulary_layout=(("<unk>", "<s>", "</s>"), ("<|endoftext|>",)),
         subwords="byte_fallback_bpe",
         tiny=Tiny("Phi3Config", _llama_sizes),
-        notes=_LLM_NOTE + _NO_BOS_NOTE + " Pads with <|endoftext|>.",
+        notes=_LLM_NOTE + _NO_BOS_NOTE + " Phi-3 and 3.5 ship Llama's tokenizer without BOS and pad with "
+        "<|endoftext|>; Phi-4 ships a byte-level BPE one.",
     ),
     Family(
         name="gpt_neox",
@@ -518,15 +561,6 @@ FAMILIES: tuple[Family, ...] = (
         subwords="byte_bpe",
         tiny=Tiny("GPTNeoXConfig", _bert_sizes),
         notes=_LLM_NOTE + _NO_BOS_NOTE + " Pythia checkpoints; rotary embeddings on a quarter of each head.",
-    ),
-    Family(
-        name="falcon",
-        model_types=("falcon",),
-        specials="none",
-        **_DECODER,
-        blocks=_blocks_at("h"),
-        notes=_LLM_NOTE + " Falcon declares no blocks to transformers: they are read from model.h. No tiny recipe "
-        "(its tokenizer is a plain tokenizer.json); the generic tests run it.",
     ),
     Family(
         name="opt",
@@ -543,10 +577,11 @@ FAMILIES: tuple[Family, ...] = (
         ),
         vocabulary_layout=(("<s>", "<pad>", "</s>", "<unk>"), ()),
         subwords="byte_bpe",
+        output_width=_opt_output_width,
         tiny=Tiny("OPTConfig", _opt_sizes),
-        notes="Prepends </s> as its BOS. Learned absolute positions counted from the attention mask. Layer L comes "
-        "after the final layer norm (and, in opt-350m, after the projection to the 512-wide output); the first "
-        "token is outside words and analyses as a special token.",
+        notes="Prepends </s> as its BOS, a special token outside words and analyses. Learned absolute positions "
+        "counted from the attention mask. Layer L comes after the final layer norm; opt-350m normalises inside each "
+        "block instead and projects layer L to its 512-wide word-embedding size, so there layer L is asked for alone.",
     ),
 )
 

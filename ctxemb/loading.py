@@ -116,6 +116,9 @@ def load(
     from transformers import AutoConfig, AutoModel, AutoTokenizer
 
     placement = {k: v for k, v in (placement or {}).items() if v is not None and v is not False}
+    bits = [k for k in ("load_in_8bit", "load_in_4bit") if k in placement]
+    if bits and str(device) != "auto":
+        raise ValueError(f"{bits[0]} places the model with device_map (default 'auto'); leave device at 'auto'")
     quantized = _quantization(placement)
     if placement.get("device_map") is None and placement:
         raise ValueError(f"{', '.join(sorted(placement))} need device_map (for example device_map='auto')")

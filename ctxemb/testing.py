@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 __all__ = ["SUPPORTED_FAMILIES", "corpus_path", "tiny_checkpoint", "tiny_config"]
 
 _MARKER = "ctxemb_tiny.json"
-_FORMAT = 4  # bump when a builder changes, so that stale checkpoints are not reused
+_FORMAT = 5  # bump when a builder changes, so that stale checkpoints are not reused
 _MAX_LENGTH = 128
 _TOKENIZER_KEYS = ("lang2id", "id2lang")
 #: The families with a tiny-checkpoint recipe in the family table (``Family.tiny``).

@@ -6,8 +6,9 @@ layers. Each column is a probe metric: 1-NN sense accuracy, the gap between with
 and WiC-style same-sense accuracy, with the mean-centred vectors (the decoder's common direction is large).
 
 Any checkpoint works for either side (a local directory or a hub id: Llama, Qwen, Gemma, Pythia, OPT ...). Offline,
-with no decoder LLM at hand, ``--decoder tiny-llama`` builds a tiny random Llama with the tokenizer Llama ships; its
-numbers are those of random weights, which is useful for running the script, not for reading it.
+with no decoder LLM at hand, ``--decoder tiny-llama`` builds a tiny random Llama with a Llama-style tokenizer trained on
+the bundled corpus; its numbers are those of random weights, useful for running the script, not for reading it. Rows
+are relative depths: a model with half as many layers leaves every other row of its columns empty.
 
 Run: python examples/encoder_vs_decoder.py [--encoder minilm] [--decoder ./Qwen2.5-0.5B] [--metrics ...]
 """

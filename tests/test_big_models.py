@@ -46,10 +46,40 @@ def test_placement_options_are_checked_before_loading(tiny_bert_dir):
         Extractor.from_pretrained(tiny_bert_dir, max_memory={"cpu": "1GiB"})
 
 
-@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the refusals of a machine without a CUDA GPU")
-def test_quantised_loading_is_refused_clearly_without_its_library_or_a_gpu(tiny_bert_dir):
+def test_quantised_loading_options_are_checked_before_loading(tiny_bert_dir):
     with pytest.raises(ValueError, match="load_in_8bit and load_in_4bit both asked for"):
         Extractor.from_pretrained(tiny_bert_dir, load_in_8bit=True, load_in_4bit=True)
+    with pytest.raises(ValueError, match=r"load_in_4bit places the model with device_map .* leave device at 'auto'"):
+        Extractor.from_pretrained(tiny_bert_dir, load_in_4bit=True, device="cpu")
+
+
+@pytest.mark.parametrize("bits", [8, 4])
+def test_quantised_loading_passes_a_bitsandbytes_config(tiny_bert_dir, monkeypatch, bits):
+    """Where bitsandbytes and a GPU are there, the model is loaded with its config and placed by accelerate."""
+    import transformers
+
+    from ctxemb import loading
+
+    seen = {}
+
+    def load_model(path, **kwargs):
+        seen.update(kwargs)
+        raise OSError("stop here: this machine cannot load a quantised model")
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(loading.importlib.util, "find_spec", lambda n, *a: object() if n == "bitsandbytes" else real(n))
+    monkeypatch.setattr(loading.torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(transformers.AutoModel, "from_pretrained", load_model)
+    with pytest.raises(OSError, match="stop here"):
+        Extractor.from_pretrained(tiny_bert_dir, **{f"load_in_{bits}bit": True})
+    config = seen["quantization_config"]
+    assert isinstance(config, transformers.BitsAndBytesConfig)
+    assert (config.load_in_8bit, config.load_in_4bit) == (bits == 8, bits == 4)
+    assert seen["device_map"] == "auto"
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the refusals of a machine without a CUDA GPU")
+def test_quantised_loading_is_refused_clearly_without_its_library_or_a_gpu(tiny_bert_dir):
     for bits in ("load_in_8bit", "load_in_4bit"):
         if importlib.util.find_spec("bitsandbytes") is None:
             with pytest.raises(ImportError, match=f"{bits} needs bitsandbytes.*pip install bitsandbytes"):

@@ -4,9 +4,10 @@ The first token: a BOS with a massive activation never enters words, pools or an
 
 Real decoder LLMs put an activation orders of magnitude larger than any other at the first position, the "attention
 sink" (Xiao et al. 2023; Sun et al. 2024). A tiny random Llama does not, so one is planted here: the BOS embedding row
-is scaled by 1e4, and RMS-normalised blocks carry the huge residual through every block, as in the real models (the
-last layer comes after the final norm, which scales every position alike). Every vector ctxemb hands to an analysis
-must then stay far below the BOS's norm at the layers before the final norm.
+is scaled by 1e4 (a stress test: in the real models the activation appears after an early block, not in the embedding),
+and RMS-normalised blocks carry the huge residual through every block (the last layer comes after the final norm, which
+scales every position alike). Every vector ctxemb hands to an analysis must then stay far below the BOS's norm at the
+layers before the final norm.
 """
 
 from __future__ import annotations
@@ -96,8 +97,13 @@ LENGTHS = ["A heron.", "The bank of the river was muddy after the long storm of 
 def test_sentence_pools_under_padding_with_and_without_a_trailing_eos(tiny_dir, family, eos, side, monkeypatch):
     """``last`` is the text's last piece and ``cls`` the EOS that decoder embedders append (e5-mistral style)."""
     path = tiny_dir(family)
-    tokenizer = AutoTokenizer.from_pretrained(path, add_eos_token=eos) if eos else AutoTokenizer.from_pretrained(path)
     base = Extractor.from_pretrained(path, device="cpu")
+    bos = base.tokenizer("a")["input_ids"][0] == base.tokenizer.bos_token_id  # llama: <s> text; qwen2: text
+    # transformers 5 rebuilds the post-processor from the two flags given (a BOS not asked for is dropped), so the BOS
+    # is asked for again where the tokenizer adds one: <s> text </s>, as e5-mistral's tokenizer gives
+    asked = {"add_eos_token": True, "add_bos_token": bos} if eos else {}
+    tokenizer = AutoTokenizer.from_pretrained(path, **asked)
+    assert (tokenizer("a")["input_ids"][0] == tokenizer.bos_token_id) == bos
     padded = dataclasses.replace(base.family, padding_side=side)
     monkeypatch.setattr(Extractor, "family", property(lambda self: padded))
     batch = Extractor(base.model, tokenizer).embed(LENGTHS, layers="all")
@@ -111,8 +117,38 @@ def test_sentence_pools_under_padding_with_and_without_a_trailing_eos(tiny_dir, 
         content = np.flatnonzero(~r.special)
         np.testing.assert_allclose(r.sentence_vector("last"), reference[:, content[-1]], **TOL)
         np.testing.assert_allclose(r.sentence_vector("mean"), reference[:, content].mean(axis=1), **TOL)
-        if eos:  # the appended EOS is the summary token
+        assert (r.tokens[0] == tokenizer.bos_token and r.special[0]) == bos
+        if eos:  # the appended EOS is the summary token (e5-mistral style: <s> text </s>, or text </s>)
+            assert r.cls_index == len(r.tokens) - 1
             np.testing.assert_allclose(r.sentence_vector("cls"), reference[:, -1], **TOL)
         else:
             with pytest.raises(ValueError, match="use 'last'"):
                 r.sentence_vector("cls")
+
+
+def test_opt_with_a_projected_last_layer_reads_it_alone(tiny_dir):
+    """opt-350m's shape: post-norm blocks and a last layer projected to the (narrower) word-embedding width."""
+    path = tiny_dir("opt", word_embed_proj_dim=16, do_layer_norm_before=False)
+    with pytest.raises(ValueError, match=r"layer 3 of this opt model is 16 wide .* other layers 32: ask for layer 3"):
+        Extractor.from_pretrained(path, device="cpu")  # the default layers='all' mixes both widths
+    ext = Extractor.from_pretrained(path, device="cpu", layers=[-1])
+    encoding = ext.tokenizer(TEXTS[0], return_tensors="pt")
+    with torch.no_grad():
+        states = ext.model(**encoding, output_hidden_states=True).hidden_states
+    last = ext.embed(TEXTS[:1])[0]
+    assert last.hidden.shape[-1] == 16
+    np.testing.assert_allclose(last.hidden[0], states[-1][0].numpy(), **TOL)
+    below = ext.embed(TEXTS[:1], layers=slice(0, 3))[0]
+    assert below.hidden.shape[-1] == 32
+    np.testing.assert_allclose(below.hidden[2], states[2][0].numpy(), **TOL)
+
+
+def test_family_less_byte_fallback_vocabulary_keeps_punctuation_apart():
+    from ctxemb.testing import corpus_path
+    from ctxemb.tokenization import train_tokenizer
+
+    tokenizer = train_tokenizer(corpus_path().read_text().splitlines(), "byte_fallback_bpe", 1000)
+    for piece in tokenizer.get_vocab():
+        letters = any(c.isalpha() for c in piece)
+        assert not (letters and any(c in ".,;:!?()" for c in piece)), piece
+    assert "<0xE2>" in tokenizer.get_vocab()  # the byte pieces

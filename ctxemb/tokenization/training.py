@@ -28,8 +28,8 @@ from .vocabulary import Options, learn
 TokenizerKind = Literal["wordpiece", "bpe", "byte_bpe", "byte_fallback_bpe", "unigram"]
 KINDS: tuple[str, ...] = ("wordpiece", "bpe", "byte_bpe", "byte_fallback_bpe", "unigram")
 GENERIC_SPECIALS: tuple[str, ...] = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
-#: SentencePiece's training units inside a ``▁``-prefixed word: a run of letters (with their marks), one digit, or a
-#: run of anything else, each taking the ``▁`` before it; a ``▁`` alone is its own unit.
+#: Training units inside a ``▁``-prefixed word, close to SentencePiece's script and digit splits: a run of letters
+#: (with their marks), one digit, or a run of anything else, each taking the ``▁`` before it; a ``▁`` alone is a unit.
 _SCRIPT_RUNS = r"\u2581?[\p{L}\p{M}]+|\u2581?\p{N}|\u2581?[^\p{L}\p{M}\p{N}\u2581]+|\u2581"
 #: The largest ``vocab_size`` accepted: 2**24 entries (the trainers allocate for all of them before reading).
 MAX_VOCAB_SIZE = 2**24
@@ -178,9 +178,10 @@ def _training_pipeline(backend: Tokenizer, blank: Any, kind: str) -> None:
     (``Metaspace(split=False)``, or a normalizer that turns spaces into ``▁``), which is how SentencePiece encodes.
     SentencePiece trains on whitespace-separated pieces (``split_by_whitespace``) cut where the Unicode script
     changes (``split_by_unicode_script``: ``spring.`` is ``▁spring`` + ``.``) and, for Llama and Gemma, with every
-    digit apart (``split_digits``), so no merge crosses those boundaries. The training pre-tokenizer does the same:
-    ``Metaspace(split=True)`` with the class's own prefix rule (Llama prepends ``▁`` to the first word, Gemma does
-    not), then runs of letters, single digits and runs of other characters, each with the ``▁`` before it.
+    digit apart (``split_digits``), so no merge crosses those boundaries. The training pre-tokenizer approximates
+    that: ``Metaspace(split=True)`` with the class's own prefix rule (Llama prepends ``▁`` to the first word, Gemma
+    does not), then runs of letters, single digits and runs of other characters, each with the ``▁`` before it
+    (letters of two scripts in one word stay one unit, and runs of spaces are single ``▁`` units).
     Encoding with the class's pipeline then gives the same pieces, since no learned merge joins across them.
     """
     pipeline = blank.backend_tokenizer
@@ -188,10 +189,14 @@ def _training_pipeline(backend: Tokenizer, blank: Any, kind: str) -> None:
         backend.normalizer = pipeline.normalizer
         backend.pre_tokenizer = pipeline.pre_tokenizer
         return
-    scheme = getattr(pipeline.pre_tokenizer, "prepend_scheme", "never")
+    backend.pre_tokenizer = _sentencepiece_units(getattr(pipeline.pre_tokenizer, "prepend_scheme", "never"))
+
+
+def _sentencepiece_units(scheme: str) -> Any:
+    """``▁``-prefixed words (``Metaspace(split=True)`` with the prefix rule ``scheme``) cut into SentencePiece's
+    training units (:data:`_SCRIPT_RUNS`)."""
     words = pre_tokenizers.Metaspace(replacement="\u2581", prepend_scheme=scheme, split=True)
-    scripts = pre_tokenizers.Split(Regex(_SCRIPT_RUNS), behavior="isolated")
-    backend.pre_tokenizer = pre_tokenizers.Sequence([words, scripts])
+    return pre_tokenizers.Sequence([words, pre_tokenizers.Split(Regex(_SCRIPT_RUNS), behavior="isolated")])
 
 
 def _train_family(
@@ -235,7 +240,7 @@ def _train_generic(texts: Iterable[str], kind: str, lowercase: bool, extra: list
         backend.pre_tokenizer = pre_tokenizers.Metaspace()
         backend.decoder = decoders.Metaspace()
     elif kind == "byte_fallback_bpe":
-        backend.pre_tokenizer = pre_tokenizers.Metaspace()
+        backend.pre_tokenizer = _sentencepiece_units("first")
         backend.decoder = decoders.Sequence(
             [decoders.Replace("\u2581", " "), decoders.ByteFallback(), decoders.Fuse(), decoders.Strip(" ", 1, 0)]
         )
