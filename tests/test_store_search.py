@@ -183,8 +183,12 @@ def test_index_files(store):
     info = json.loads((directory / "index.json").read_text())
     assert info["kind"] == "token" and info["layer"] == 2 and info["rows"] == len(forms)
     fresh = open_store(store.directory)
-    fresh.build_index(0, "word", progress=False)
+    half = fresh.build_index(0, "word", dtype="float16", progress=False)
     assert not fresh._arrays  # the build maps each shard's arrays itself and lets them go
+    rows = np.concatenate(store.arrays("word"), axis=1)[0]
+    assert half.vectors.dtype == np.float16 and half.info["dtype"] == "float16"
+    unit = rows / np.linalg.norm(rows, axis=1, keepdims=True)
+    np.testing.assert_allclose(half.vectors[half.forms >= 0], unit[half.forms >= 0], atol=1e-3)
 
 
 def test_faiss_flat_returns_the_exact_set(store, tiny_bert, sentences, tmp_path):
