@@ -160,13 +160,7 @@ class Extractor:
         if self.split == "tokenizer":
             check_tokenizer_words(self.tokenizer)
         kept = resolve_layers(self.layers if layers is None else layers, self.num_layers)
-        width = self.family.output_width(self.model.config)
-        if width is not None and self.num_layers in kept and len(kept) > 1:
-            raise ValueError(
-                f"layer {self.num_layers} of this {self.family.name} model is {width} wide (projected to its word "
-                f"embeddings), the other layers {self.model.config.hidden_size}: ask for layer {self.num_layers} "
-                f"alone, or for layers below it (layers=slice(0, {self.num_layers}))"
-            )
+        self.family.check_layers(self.model.config, kept, self.num_layers)
         limit = self.family.max_positions(self.model.config)
         specials = int(self.tokenizer.num_special_tokens_to_add())
         if self.max_length is not None and limit is not None and self.max_length > limit:

@@ -6,222 +6,17 @@ Code elsewhere asks :func:`family_for` for a :class:`Family` and reads its field
 
 from __future__ import annotations
 
-import operator
-import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
+from . import family_rules as rules
 from .capture import Blocks, recorded_blocks
 
 if TYPE_CHECKING:  # only annotations: importing the table does not load torch
     from torch import nn
-
-
-def _absolute_positions(config: Any) -> int | None:
-    """The window of a model with absolute position embeddings (``max_position_embeddings``)."""
-    limit = getattr(config, "max_position_embeddings", None)
-    return int(limit) if isinstance(limit, int) and limit > 0 else None
-
-
-def _roberta_positions(config: Any) -> int | None:
-    """RoBERTa numbers positions from ``pad_token_id + 1``: 514 position rows hold a 512-piece window."""
-    limit = _absolute_positions(config)
-    return None if limit is None else limit - int(config.pad_token_id or 0) - 1
-
-
-def _hidden_width(config: Any) -> int | None:
-    """Every layer, L included, is ``hidden_size`` wide."""
-    return None
-
-
-def _opt_output_width(config: Any) -> int | None:
-    """OPT checkpoints whose word embeddings are narrower than the hidden size (opt-350m: 512 against 1024) project
-    the last layer back to that width (``project_out``), so layer L is ``word_embed_proj_dim`` wide."""
-    width = getattr(config, "word_embed_proj_dim", None)
-    return int(width) if width is not None and width != config.hidden_size else None
-
-
-def _no_limit(config: Any) -> int | None:
-    """Relative positions only (XLNet): no window, texts of any length run in one pass."""
-    return None
-
-
-def _blocks_at(path: str) -> Callable[[nn.Module], Blocks | None]:
-    """Blocks given by the dotted path of the model's list of layers (``"encoder.layer"``)."""
-
-    def find(model: nn.Module) -> Blocks | None:
-        layers = tuple(operator.attrgetter(path)(model))
-        return Blocks(layers, layers) if layers else None
-
-    find.__doc__ = f"the blocks at ``model.{path}``"
-    return find
-
-
-def _deberta_blocks(model: nn.Module) -> Blocks | None:
-    """DeBERTa's layers; with a convolution after the first layer, layer 1 is the convolution's output."""
-    # nn.Module types a child's attribute as Tensor | Module; HF models keep their layers in nn.ModuleLists.
-    encoder = cast("nn.Module", model.encoder)
-    layers = tuple(cast("nn.ModuleList", encoder.layer))
-    conv = getattr(encoder, "conv", None)
-    return Blocks(layers, layers if conv is None else (conv, *layers[1:]))
-
-
-def _xlnet_blocks(model: nn.Module) -> Blocks | None:
-    """XLNet's layers run time-major: ``(tokens, batch, dim)``; the content stream is output 0."""
-    layers = tuple(cast("nn.ModuleList", model.layer))  # a child's attribute is typed Tensor | Module
-    return Blocks(layers, layers, index=0, time_major=True)
-
-
-def _xlm_blocks(model: nn.Module) -> Blocks | None:
-    """XLM has no block modules: a layer starts at ``attentions[i]`` and ends at ``layer_norm2[i]``."""
-    return Blocks(tuple(cast("nn.ModuleList", model.attentions)), tuple(cast("nn.ModuleList", model.layer_norm2)))
-
-
-def _xlm_languages(config: Any, tokenizer: Any) -> dict[str, int] | None:
-    """XLM checkpoints with language embeddings need ``langs``: their language -> id table."""
-    if not (getattr(config, "use_lang_emb", False) and getattr(config, "n_langs", 1) > 1):
-        return None
-    table = getattr(config, "lang2id", None) or getattr(tokenizer, "lang2id", None) or {}
-    return {str(k): int(v) for k, v in table.items()}
-
-
-def _no_languages(config: Any, tokenizer: Any) -> dict[str, int] | None:
-    return None
-
-
-def _moses_words(tokenizer: Any, text: str, lang: str | None) -> list[str]:
-    """XLM's own words: its Moses pipeline and tokenizer, as ``XLMTokenizer._tokenize`` runs them before BPE.
-
-    Raises:
-        ValueError: a language XLM splits with its own segmenter (Chinese, Japanese, Thai), whose words ctxemb
-            does not reproduce.
-    """
-    from transformers.models.xlm.tokenization_xlm import romanian_preprocessing
-
-    lang = lang or "en"
-    if lang in getattr(tokenizer, "lang_with_custom_tokenizer", ()):
-        raise ValueError(
-            f"split='tokenizer' with XLM and lang={lang!r}: XLM splits {lang} text with its own segmenter, whose "
-            "words ctxemb does not reproduce; use split='punct' or 'whitespace'"
-        )
-    normalized = tokenizer.moses_pipeline(text, lang=lang)
-    if lang == "ro":
-        normalized = romanian_preprocessing(normalized)
-    words: list[str] = tokenizer.moses_tokenize(normalized, lang=lang)
-    return words
-
-
-_APPENDS: weakref.WeakKeyDictionary[Any, tuple[Any, bool]] = weakref.WeakKeyDictionary()
-
-
-def _appends_special(tokenizer: Any) -> bool:
-    """Whether the tokenizer appends a special token (an EOS) to every text.
-
-    Asked once per tokenizer and ``add_eos_token`` setting (``summary_index`` needs it for every text)."""
-    setting = getattr(tokenizer, "add_eos_token", None)
-    try:
-        known, answer = _APPENDS[tokenizer]
-        if known == setting:
-            return answer
-    except (KeyError, TypeError):
-        pass
-    mask = tokenizer("a", return_special_tokens_mask=True)["special_tokens_mask"]
-    answer = bool(mask) and bool(mask[-1])
-    try:
-        _APPENDS[tokenizer] = (setting, answer)
-    except TypeError:  # not weakly referenceable: asked again next time
-        pass
-    return answer
-
-
-Sizes = Callable[[int, int, int, int], dict[str, Any]]
-
-
-def _bert_sizes(hidden: int, layers: int, heads: int, window: int) -> dict[str, Any]:
-    """BERT-style config keywords: ``hidden_size``, ``num_hidden_layers``, ... (feed-forward ``2 * hidden``)."""
-    return {
-        "hidden_size": hidden,
-        "num_hidden_layers": layers,
-        "num_attention_heads": heads,
-        "intermediate_size": 2 * hidden,
-        "max_position_embeddings": window,
-    }
-
-
-def _roberta_sizes(hidden: int, layers: int, heads: int, window: int) -> dict[str, Any]:
-    """RoBERTa numbers positions from pad id + 1: two more rows hold a window of ``window``."""
-    return {**_bert_sizes(hidden, layers, heads, window + 2), "type_vocab_size": 1}
-
-
-def _albert_sizes(hidden: int, layers: int, heads: int, window: int) -> dict[str, Any]:
-    """ALBERT's embedding size differs from its hidden size (``hidden // 2``), as in the released models."""
-    return {**_bert_sizes(hidden, layers, heads, window), "embedding_size": hidden // 2}
-
-
-def _deberta_sizes(hidden: int, layers: int, heads: int, window: int) -> dict[str, Any]:
-    """DeBERTa v2/v3: relative attention (p2c and c2p) and no absolute positions in the input, as released."""
-    return {
-        **_bert_sizes(hidden, layers, heads, window),
-        "relative_attention": True,
-        "position_biased_input": False,
-        "pos_att_type": ["p2c", "c2p"],
-        "type_vocab_size": 0,
-    }
-
-
-def _xlnet_sizes(hidden: int, layers: int, heads: int, window: int) -> dict[str, Any]:
-    """XLNet has no window (relative positions only)."""
-    return {"d_model": hidden, "n_layer": layers, "n_head": heads, "d_inner": 2 * hidden}
-
-
-def _xlm_sizes(hidden: int, layers: int, heads: int, window: int) -> dict[str, Any]:
-    return {"emb_dim": hidden, "n_layers": layers, "n_heads": heads, "max_position_embeddings": window}
-
-
-def _gpt_sizes(hidden: int, layers: int, heads: int, window: int) -> dict[str, Any]:
-    return {"n_embd": hidden, "n_layer": layers, "n_head": heads, "n_positions": window}
-
-
-def _gpt2_sizes(hidden: int, layers: int, heads: int, window: int) -> dict[str, Any]:
-    return {**_gpt_sizes(hidden, layers, heads, window), "n_inner": 2 * hidden}
-
-
-def _llama_sizes(hidden: int, layers: int, heads: int, window: int) -> dict[str, Any]:
-    """Llama-style decoders (Llama, Mistral, Qwen, Gemma, Phi-3): grouped-query attention with half as many
-    key/value heads as query heads (the released models have fewer of them), head size ``hidden // heads``."""
-    return {
-        **_bert_sizes(hidden, layers, heads, window),
-        "num_key_value_heads": max(1, heads // 2),
-        "head_dim": hidden // heads,
-    }
-
-
-def _sliding_sizes(hidden: int, layers: int, heads: int, window: int) -> dict[str, Any]:
-    """Llama-style with a sliding attention window (Mistral, Gemma 2) shorter than the tiny texts, so that the
-    tests exercise it: ``window // 8`` pieces (16 for the tiny checkpoints)."""
-    return {**_llama_sizes(hidden, layers, heads, window), "sliding_window": max(2, window // 8)}
-
-
-def _gemma3_sizes(hidden: int, layers: int, heads: int, window: int) -> dict[str, Any]:
-    """Gemma 3: sliding-window layers with a global one between them (every sixth in the released models; every
-    second here, so that three layers hold both kinds)."""
-    kinds = ["full_attention" if i % 2 else "sliding_attention" for i in range(layers)]
-    return {**_sliding_sizes(hidden, layers, heads, window), "layer_types": kinds}
-
-
-def _opt_sizes(hidden: int, layers: int, heads: int, window: int) -> dict[str, Any]:
-    """OPT: ``ffn_dim`` for the feed-forward width, word embeddings of the hidden size."""
-    return {
-        "hidden_size": hidden,
-        "num_hidden_layers": layers,
-        "num_attention_heads": heads,
-        "ffn_dim": 2 * hidden,
-        "max_position_embeddings": window,
-        "word_embed_proj_dim": hidden,
-    }
 
 
 @dataclass(frozen=True)
@@ -234,7 +29,7 @@ class Tiny:
     """
 
     config_class: str
-    sizes: Sizes
+    sizes: rules.Sizes
 
 
 @dataclass(frozen=True)
@@ -286,11 +81,11 @@ class Family:
     padding_side: Literal["right", "left"] = "right"
     pad_tokens: tuple[str, ...] = ("pad",)
     cls_position: Literal["first", "last", "tokenizer", "trailing"] | None = None
-    max_positions: Callable[[Any], int | None] = field(default=_absolute_positions)
-    output_width: Callable[[Any], int | None] = field(default=_hidden_width)
+    max_positions: Callable[[Any], int | None] = field(default=rules.absolute_positions)
+    output_width: Callable[[Any], int | None] = field(default=rules.hidden_width)
     position_ids: bool = False
     blocks: Callable[[nn.Module], Blocks | None] = field(default=recorded_blocks)
-    languages: Callable[[Any, Any], dict[str, int] | None] = field(default=_no_languages)
+    languages: Callable[[Any, Any], dict[str, int] | None] = field(default=rules.no_languages)
     model_kwargs: tuple[tuple[str, Any], ...] = ()
     tokenizer_class: str | None = None
     tokenizer_kwargs: tuple[tuple[str, Any], ...] = ()
@@ -300,12 +95,26 @@ class Family:
     tiny: Tiny | None = None
     notes: str = ""
 
+    def check_layers(self, config: Any, layers: tuple[int, ...], num_layers: int) -> None:
+        """Refuse a selection that mixes layer L with other layers when L has another width (``output_width``).
+
+        Raises:
+            ValueError: naming both widths and the selections that work.
+        """
+        width = self.output_width(config)
+        if width is not None and num_layers in layers and len(layers) > 1:
+            raise ValueError(
+                f"layer {num_layers} of this {self.name} model is {width} wide (projected to its word embeddings), "
+                f"the other layers {config.hidden_size}: ask for layer {num_layers} alone, or for layers below it "
+                f"(layers=slice(0, {num_layers}))"
+            )
+
     def has_summary_token(self, tokenizer: Any) -> bool:
         """Whether ``pool="cls"`` has a token to read: the family's, or the tokenizer's ``cls_token``."""
         if self.cls_position == "tokenizer":
             return getattr(tokenizer, "cls_token_id", None) is not None
         if self.cls_position == "trailing":
-            return _appends_special(tokenizer)
+            return rules.appends_special(tokenizer)
         return self.cls_position is not None
 
     def summary_index(self, tokenizer: Any, ids: np.ndarray, special: np.ndarray) -> int | None:
@@ -343,6 +152,24 @@ _NO_BOS_NOTE = (
     " The tokenizer adds no BOS: the first real piece takes the attention-sink role and its large activation, and "
     "it stays in words and analyses (see the layers guide)."
 )
+#: The tokenizers that several families share, as their checkpoints ship them (the class, its special-token ids, its
+#: vocabulary kind, and for Gemma whether it adds a BOS).
+_LLAMA_TOKENIZER: dict[str, Any] = {
+    "tokenizer_class": "LlamaTokenizer",
+    "vocabulary_layout": (("<unk>", "<s>", "</s>"), ()),
+    "subwords": "byte_fallback_bpe",
+}
+_GEMMA_TOKENIZER: dict[str, Any] = {
+    "tokenizer_class": "GemmaTokenizer",
+    "tokenizer_kwargs": (("add_bos_token", True),),
+    "vocabulary_layout": (("<pad>", "<eos>", "<bos>", "<unk>", "<mask>"), ()),
+    "subwords": "byte_fallback_bpe",
+}
+_QWEN_TOKENIZER: dict[str, Any] = {
+    "tokenizer_class": "Qwen2Tokenizer",
+    "vocabulary_layout": ((), ("<|endoftext|>",)),
+    "subwords": "byte_bpe",
+}
 _GEMMA_NOTE = " Input embeddings are scaled by sqrt(hidden size), so layer 0 is already scaled."
 
 FAMILIES: tuple[Family, ...] = (
@@ -353,7 +180,7 @@ FAMILIES: tuple[Family, ...] = (
         cls_position="first",
         position_ids=True,
         tokenizer_class="BertTokenizer",
-        tiny=Tiny("BertConfig", _bert_sizes),
+        tiny=Tiny("BertConfig", rules.bert_sizes),
         subwords="wordpiece",
         notes="Layer L is the last block's output (no final layer norm).",
     ),
@@ -362,11 +189,11 @@ FAMILIES: tuple[Family, ...] = (
         model_types=("roberta", "xlm-roberta", "camembert"),
         specials="<s> text </s>",
         cls_position="first",
-        max_positions=_roberta_positions,
+        max_positions=rules.roberta_positions,
         tokenizer_class="RobertaTokenizer",
         tokenizer_kwargs=(("add_prefix_space", True),),
         vocabulary_layout=(("<s>", "<pad>", "</s>", "<unk>"), ("<mask>",)),
-        tiny=Tiny("RobertaConfig", _roberta_sizes),
+        tiny=Tiny("RobertaConfig", rules.roberta_sizes),
         subwords="byte_bpe",
         notes="Pad id is 1 and positions start at pad id + 1, so 514 position rows give a 512-piece window.",
     ),
@@ -377,7 +204,7 @@ FAMILIES: tuple[Family, ...] = (
         cls_position="first",
         position_ids=True,
         tokenizer_class="AlbertTokenizer",
-        tiny=Tiny("AlbertConfig", _albert_sizes),
+        tiny=Tiny("AlbertConfig", rules.albert_sizes),
         subwords="unigram",
         notes="Layer 0 is after the embedding-to-hidden projection; all blocks share one set of weights.",
     ),
@@ -386,10 +213,10 @@ FAMILIES: tuple[Family, ...] = (
         model_types=("deberta-v2", "deberta"),
         specials="[CLS] text [SEP]",
         cls_position="first",
-        blocks=_deberta_blocks,
+        blocks=rules.deberta_blocks,
         position_ids=True,
         tokenizer_class="DebertaV2Tokenizer",
-        tiny=Tiny("DebertaV2Config", _deberta_sizes),
+        tiny=Tiny("DebertaV2Config", rules.deberta_sizes),
         subwords="unigram",
         notes="Relative positions; windowed at max_position_embeddings, the length it was trained on.",
     ),
@@ -399,11 +226,11 @@ FAMILIES: tuple[Family, ...] = (
         specials="text <sep> <cls>",
         padding_side="left",
         cls_position="last",
-        max_positions=_no_limit,
-        blocks=_xlnet_blocks,
+        max_positions=rules.no_limit,
+        blocks=rules.xlnet_blocks,
         model_kwargs=(("use_mems", False),),
         tokenizer_class="XLNetTokenizer",
-        tiny=Tiny("XLNetConfig", _xlnet_sizes),
+        tiny=Tiny("XLNetConfig", rules.xlnet_sizes),
         subwords="unigram",
         notes="<cls> is the last token; relative positions, so long texts run in one pass (no window).",
     ),
@@ -412,12 +239,12 @@ FAMILIES: tuple[Family, ...] = (
         model_types=("xlm",),
         specials="<s> text </s>",
         cls_position="first",
-        blocks=_xlm_blocks,
-        languages=_xlm_languages,
+        blocks=rules.xlm_blocks,
+        languages=rules.xlm_languages,
         position_ids=True,
         tokenizer_class="XLMTokenizer",
-        tiny=Tiny("XLMConfig", _xlm_sizes),
-        tokenizer_words=_moses_words,
+        tiny=Tiny("XLMConfig", rules.xlm_sizes),
+        tokenizer_words=rules.moses_words,
         subwords="bpe",
         notes="Python-only tokenizer (Moses + BPE, no offsets): the whole text is tokenized by the tokenizer and "
         "piece spans are recovered by aligning the pieces with the text. Checkpoints with language embeddings "
@@ -432,7 +259,7 @@ FAMILIES: tuple[Family, ...] = (
         tokenizer_class="GPT2Tokenizer",
         tokenizer_kwargs=(("add_prefix_space", True),),
         vocabulary_layout=((), ("<|endoftext|>",)),
-        tiny=Tiny("GPT2Config", _gpt2_sizes),
+        tiny=Tiny("GPT2Config", rules.gpt2_sizes),
         subwords="byte_bpe",
         notes="No pad token: padded with <|endoftext|> under the mask. Layer L comes after the final layer norm "
         "(ln_f); layers 1..L-1 are block outputs before it.",
@@ -442,10 +269,10 @@ FAMILIES: tuple[Family, ...] = (
         model_types=("openai-gpt",),
         specials="none",
         pad_tokens=("pad", "unk"),
-        blocks=_blocks_at("h"),
+        blocks=rules.blocks_at("h"),
         position_ids=True,
         tokenizer_class="OpenAIGPTTokenizer",
-        tiny=Tiny("OpenAIGPTConfig", _gpt_sizes),
+        tiny=Tiny("OpenAIGPTConfig", rules.gpt_sizes),
         subwords="bpe",
         notes="No special tokens at all; no final layer norm.",
     ),
@@ -455,11 +282,9 @@ FAMILIES: tuple[Family, ...] = (
         model_types=("llama",),
         specials="<s> text",
         **_DECODER,
-        tokenizer_class="LlamaTokenizer",
+        **_LLAMA_TOKENIZER,
         tokenizer_kwargs=(("add_bos_token", True),),
-        vocabulary_layout=(("<unk>", "<s>", "</s>"), ()),
-        subwords="byte_fallback_bpe",
-        tiny=Tiny("LlamaConfig", _llama_sizes),
+        tiny=Tiny("LlamaConfig", rules.llama_sizes),
         notes=_LLM_NOTE + _BOS_NOTE + " Llama 3 ships a byte-level BPE tokenizer that prepends <|begin_of_text|>.",
     ),
     Family(
@@ -468,11 +293,9 @@ FAMILIES: tuple[Family, ...] = (
         model_types=("mistral",),
         specials="<s> text",
         **_DECODER,
-        tokenizer_class="LlamaTokenizer",
+        **_LLAMA_TOKENIZER,
         tokenizer_kwargs=(("add_bos_token", True),),
-        vocabulary_layout=(("<unk>", "<s>", "</s>"), ()),
-        subwords="byte_fallback_bpe",
-        tiny=Tiny("MistralConfig", _sliding_sizes),
+        tiny=Tiny("MistralConfig", rules.sliding_sizes),
         notes=_LLM_NOTE + _BOS_NOTE + " Sliding-window attention (4096 pieces in Mistral 7B v0.1) inside the window.",
     ),
     Family(
@@ -480,10 +303,8 @@ FAMILIES: tuple[Family, ...] = (
         model_types=("qwen2",),
         specials="none",
         **_DECODER,
-        tokenizer_class="Qwen2Tokenizer",
-        vocabulary_layout=((), ("<|endoftext|>",)),
-        subwords="byte_bpe",
-        tiny=Tiny("Qwen2Config", _llama_sizes),
+        **_QWEN_TOKENIZER,
+        tiny=Tiny("Qwen2Config", rules.llama_sizes),
         notes=_LLM_NOTE + _NO_BOS_NOTE,
     ),
     Family(
@@ -491,10 +312,8 @@ FAMILIES: tuple[Family, ...] = (
         model_types=("qwen3",),
         specials="none",
         **_DECODER,
-        tokenizer_class="Qwen2Tokenizer",
-        vocabulary_layout=((), ("<|endoftext|>",)),
-        subwords="byte_bpe",
-        tiny=Tiny("Qwen3Config", _llama_sizes),
+        **_QWEN_TOKENIZER,
+        tiny=Tiny("Qwen3Config", rules.llama_sizes),
         notes=_LLM_NOTE + _NO_BOS_NOTE + " Queries and keys are normalised per head (q_norm, k_norm).",
     ),
     Family(
@@ -503,11 +322,8 @@ FAMILIES: tuple[Family, ...] = (
         model_types=("gemma",),
         specials="<bos> text",
         **_DECODER,
-        tokenizer_class="GemmaTokenizer",
-        tokenizer_kwargs=(("add_bos_token", True),),
-        vocabulary_layout=(("<pad>", "<eos>", "<bos>", "<unk>", "<mask>"), ()),
-        subwords="byte_fallback_bpe",
-        tiny=Tiny("GemmaConfig", _llama_sizes),
+        **_GEMMA_TOKENIZER,
+        tiny=Tiny("GemmaConfig", rules.llama_sizes),
         notes=_LLM_NOTE + _BOS_NOTE + _GEMMA_NOTE,
     ),
     Family(
@@ -516,11 +332,8 @@ FAMILIES: tuple[Family, ...] = (
         model_types=("gemma2",),
         specials="<bos> text",
         **_DECODER,
-        tokenizer_class="GemmaTokenizer",
-        tokenizer_kwargs=(("add_bos_token", True),),
-        vocabulary_layout=(("<pad>", "<eos>", "<bos>", "<unk>", "<mask>"), ()),
-        subwords="byte_fallback_bpe",
-        tiny=Tiny("Gemma2Config", _sliding_sizes),
+        **_GEMMA_TOKENIZER,
+        tiny=Tiny("Gemma2Config", rules.sliding_sizes),
         notes=_LLM_NOTE + _BOS_NOTE + _GEMMA_NOTE + " Every other layer attends within a sliding window (4096 pieces).",
     ),
     Family(
@@ -529,11 +342,8 @@ FAMILIES: tuple[Family, ...] = (
         model_types=("gemma3_text",),
         specials="<bos> text",
         **_DECODER,
-        tokenizer_class="GemmaTokenizer",
-        tokenizer_kwargs=(("add_bos_token", True),),
-        vocabulary_layout=(("<pad>", "<eos>", "<bos>", "<unk>", "<mask>"), ()),
-        subwords="byte_fallback_bpe",
-        tiny=Tiny("Gemma3TextConfig", _gemma3_sizes),
+        **_GEMMA_TOKENIZER,
+        tiny=Tiny("Gemma3TextConfig", rules.gemma3_sizes),
         notes=_LLM_NOTE + _BOS_NOTE + _GEMMA_NOTE + " Text checkpoints (model_type gemma3_text, as gemma-3-1b); the "
         "multimodal ones (gemma3) run through the generic entry. Five sliding-window layers per global one.",
     ),
@@ -547,7 +357,7 @@ FAMILIES: tuple[Family, ...] = (
         tokenizer_kwargs=(("add_bos_token", False), ("pad_token", "<|endoftext|>")),
         vocabulary_layout=(("<unk>", "<s>", "</s>"), ("<|endoftext|>",)),
         subwords="byte_fallback_bpe",
-        tiny=Tiny("Phi3Config", _llama_sizes),
+        tiny=Tiny("Phi3Config", rules.llama_sizes),
         notes=_LLM_NOTE + _NO_BOS_NOTE + " Phi-3 and 3.5 ship Llama's tokenizer without BOS and pad with "
         "<|endoftext|>; Phi-4 ships a byte-level BPE one.",
     ),
@@ -559,7 +369,7 @@ FAMILIES: tuple[Family, ...] = (
         tokenizer_class="GPTNeoXTokenizer",
         vocabulary_layout=(("<|endoftext|>", "<|padding|>"), ()),
         subwords="byte_bpe",
-        tiny=Tiny("GPTNeoXConfig", _bert_sizes),
+        tiny=Tiny("GPTNeoXConfig", rules.bert_sizes),
         notes=_LLM_NOTE + _NO_BOS_NOTE + " Pythia checkpoints; rotary embeddings on a quarter of each head.",
     ),
     Family(
@@ -577,8 +387,8 @@ FAMILIES: tuple[Family, ...] = (
         ),
         vocabulary_layout=(("<s>", "<pad>", "</s>", "<unk>"), ()),
         subwords="byte_bpe",
-        output_width=_opt_output_width,
-        tiny=Tiny("OPTConfig", _opt_sizes),
+        output_width=rules.opt_output_width,
+        tiny=Tiny("OPTConfig", rules.opt_sizes),
         notes="Prepends </s> as its BOS, a special token outside words and analyses. Learned absolute positions "
         "counted from the attention mask. Layer L comes after the final layer norm; opt-350m normalises inside each "
         "block instead and projects layer L to its 512-wide word-embedding size, so there layer L is asked for alone.",
