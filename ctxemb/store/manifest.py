@@ -8,6 +8,7 @@ rewritten when the last shard is done (``"status": "complete"``, the shard list 
 from __future__ import annotations
 
 import errno
+import functools
 import hashlib
 import json
 import os
@@ -34,24 +35,21 @@ def model_provenance(extractor: Extractor) -> dict[str, Any]:
     """
     model = extractor.model
     files = _weight_files(getattr(model, "name_or_path", "") or "")
-    digest = hashlib.sha256()
     if files:
-        for path in files:
-            digest.update(path.name.encode() + b"\0")
-            with open(path, "rb") as f:
-                while block := f.read(1 << 22):
-                    digest.update(block)
+        weights = _files_digest(tuple((str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in files))
         source = "files"
     else:
         import torch  # here, not at the top: the command line reads this module without loading torch
 
+        digest = hashlib.sha256()
         for name, tensor in sorted(model.state_dict().items()):
             digest.update(name.encode() + b"\0")
             digest.update(tensor.detach().cpu().contiguous().reshape(-1).view(torch.uint8).numpy())
+        weights = digest.hexdigest()
         source = "parameters"
     return {
         "name": extractor.name or type(model).__name__,
-        "weights_sha256": digest.hexdigest(),
+        "weights_sha256": weights,
         "weights_from": source,
         "weight_files": [p.name for p in files],
         "tokenizer_sha256": tokenizer_digest(extractor.tokenizer),
@@ -60,6 +58,20 @@ def model_provenance(extractor: Extractor) -> dict[str, Any]:
         "hidden_size": int(model.config.hidden_size),
         "compute_dtype": str(model.dtype).removeprefix("torch."),
     }
+
+
+@functools.lru_cache(maxsize=16)
+def _files_digest(files: tuple[tuple[str, int, int], ...]) -> str:
+    """SHA-256 of weight files (name and content, in the order given), keyed by each file's path, size and mtime:
+    a process that asks again (a probe, then a search, then another search) reads a large checkpoint once."""
+    digest = hashlib.sha256()
+    for name, _, _ in files:
+        path = Path(name)
+        digest.update(path.name.encode() + b"\0")
+        with open(path, "rb") as f:
+            while block := f.read(1 << 22):
+                digest.update(block)
+    return digest.hexdigest()
 
 
 def _weight_files(name_or_path: str) -> list[Path]:
